@@ -1,0 +1,114 @@
+//! Delivery: how each document reaches the node (inline, remote artifact + sha512, local file), and the directories it needs.
+
+use std::collections::BTreeMap;
+
+use crate::documents::Document;
+use crate::hash::Sha512Hash;
+use crate::inventory::{Delivery, FileMode, FileSpec};
+
+/// A document placed at a path on the node.
+#[derive(Debug)]
+pub struct PlacedFile<'a> {
+    pub spec: &'a FileSpec,
+    pub document: Document,
+    pub hash: Sha512Hash,
+    /// For remote and local delivery: the file written next to the config.
+    pub artifact: Option<Artifact>,
+}
+
+/// A document written beside the config, named by its content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Artifact {
+    /// `artifacts` (to host) or `files` (for `butane --files-dir`).
+    pub folder: &'static str,
+    pub name: String,
+    /// Where the node fetches it, for remote delivery.
+    pub url: Option<String>,
+}
+
+pub fn place<'a>(
+    spec: &'a FileSpec,
+    document: Document,
+    remote_url: Option<&str>,
+) -> PlacedFile<'a> {
+    let hash = Sha512Hash::of(&document.bytes);
+    let name = artifact_name(&document, &hash);
+    let artifact = match spec.delivery {
+        Delivery::Inline => None,
+        Delivery::Remote => Some(Artifact {
+            folder: "artifacts",
+            url: Some(format!(
+                "{}{name}",
+                remote_url.expect("remote delivery was validated to have a URL")
+            )),
+            name,
+        }),
+        Delivery::Local => Some(Artifact {
+            folder: "files",
+            name,
+            url: None,
+        }),
+    };
+    PlacedFile {
+        spec,
+        document,
+        hash,
+        artifact,
+    }
+}
+
+/// `<kind>-<first 16 hex of sha512>.<ext>`: a new content gets a new name, so a URL never serves stale bytes.
+pub fn artifact_name(document: &Document, hash: &Sha512Hash) -> String {
+    format!(
+        "{}-{}.{}",
+        document.kind.name(),
+        &hash.hex()[..16],
+        document.kind.extension()
+    )
+}
+
+/// A directory to declare on the node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Directory {
+    pub path: String,
+    pub mode: FileMode,
+    pub user: Option<String>,
+    pub group: Option<String>,
+}
+
+/// Directories between a home and a file owned by a user (`/home/core/.docker`): Ignition
+/// would create them root-owned, and the user could not replace the file.
+pub fn home_directories(files: &[PlacedFile]) -> Result<Vec<Directory>, String> {
+    let mut dirs: BTreeMap<String, Directory> = BTreeMap::new();
+    for file in files {
+        let spec = file.spec;
+        if spec.user.is_none() {
+            continue;
+        }
+        let Some(rest) = spec.path.strip_prefix("/home/") else {
+            continue;
+        };
+        let parts: Vec<&str> = rest.split('/').collect();
+        // parts[0] is the home itself, parts[last] the file.
+        for depth in 2..parts.len() {
+            let path = format!("/home/{}", parts[..depth].join("/"));
+            let dir = Directory {
+                path: path.clone(),
+                mode: FileMode::PRIVATE_DIR,
+                user: spec.user.clone(),
+                group: spec.group.clone(),
+            };
+            match dirs.get(&path) {
+                Some(existing) if *existing != dir => {
+                    return Err(format!(
+                        "{path} would be owned by two different users/groups; give its files the same user and group"
+                    ));
+                }
+                _ => {
+                    dirs.insert(path, dir);
+                }
+            }
+        }
+    }
+    Ok(dirs.into_values().collect())
+}

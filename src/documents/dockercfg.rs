@@ -1,0 +1,52 @@
+//! `dockercfg`: the legacy `~/.dockercfg` map, still read by kubelet, podman and Mesos (FORMATS.md §1).
+
+use serde::Serialize;
+
+use super::{basic_auth, keyed, to_json};
+use crate::credentials::{Credential, RegistryCredential};
+
+#[derive(Serialize)]
+struct Entry {
+    auth: String,
+    // Old docker clients expected the field; the CoreOS seed writes it empty.
+    email: String,
+}
+
+pub fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
+    let map = keyed(
+        registries,
+        |r| r.address.dockercfg_key(),
+        |r| match &r.credential {
+            Credential::Basic { username, password } => Ok(Entry {
+                auth: basic_auth(username, password.expose()),
+                email: r.email.clone().unwrap_or_default(),
+            }),
+            Credential::Helper { .. } => Err(format!(
+                "registry {} uses a credential helper, which .dockercfg cannot express; use docker-config",
+                r.address
+            )),
+        },
+    )?;
+    Ok(to_json(&map))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::documents::test_support::{basic, helper};
+
+    #[test]
+    fn v1_index_keys_with_email() {
+        let mut quay = basic("registry.example.com", "myapp+deployment", "pw");
+        quay.email = Some("ops@example.com".into());
+        let doc = build(&[quay, basic("docker.io", "alice", "pw")]).unwrap();
+        let want = "{\n\t\"https://index.docker.io/v1/\": {\n\t\t\"auth\": \"YWxpY2U6cHc=\",\n\t\t\"email\": \"\"\n\t},\n\t\"https://registry.example.com/v1/\": {\n\t\t\"auth\": \"bXlhcHArZGVwbG95bWVudDpwdw==\",\n\t\t\"email\": \"ops@example.com\"\n\t}\n}\n";
+        assert_eq!(String::from_utf8(doc).unwrap(), want);
+    }
+
+    #[test]
+    fn helpers_cannot_be_written() {
+        let err = build(&[helper("gcr.io", "gcr")]).unwrap_err();
+        assert!(err.contains("gcr.io uses a credential helper"), "{err}");
+    }
+}

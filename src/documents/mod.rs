@@ -1,0 +1,177 @@
+//! Documents: pure functions from resolved registries to the bytes of one auth file.
+
+mod docker_config;
+mod dockercfg;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::credentials::RegistryCredential;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DocumentKind {
+    DockerConfig,
+    Dockercfg,
+}
+
+impl DocumentKind {
+    pub const ALL: [DocumentKind; 2] = [DocumentKind::DockerConfig, DocumentKind::Dockercfg];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DocumentKind::DockerConfig => "docker-config",
+            DocumentKind::Dockercfg => "dockercfg",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        "json"
+    }
+
+    pub fn accepted() -> String {
+        DocumentKind::ALL.map(DocumentKind::name).join(", ")
+    }
+}
+
+impl fmt::Display for DocumentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for DocumentKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DocumentKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown document `{s}`; accepted: {}",
+                    DocumentKind::accepted()
+                )
+            })
+    }
+}
+
+/// The bytes of one auth file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document {
+    pub kind: DocumentKind,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{kind}: {message}")]
+pub struct DocumentError {
+    pub kind: DocumentKind,
+    pub message: String,
+}
+
+pub fn build(
+    kind: DocumentKind,
+    registries: &[RegistryCredential],
+) -> Result<Document, DocumentError> {
+    let bytes = match kind {
+        DocumentKind::DockerConfig => docker_config::build(registries),
+        DocumentKind::Dockercfg => dockercfg::build(registries),
+    }
+    .map_err(|message| DocumentError { kind, message })?;
+    Ok(Document { kind, bytes })
+}
+
+/// The `auth` value every docker-style consumer reads: padded standard base64 of `user:password`.
+pub fn basic_auth(username: &str, password: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+}
+
+/// Collects entries under their consumer keys, refusing two registries on one key:
+/// a consumer would pick one of them at random.
+fn keyed<T>(
+    registries: &[RegistryCredential],
+    key: impl Fn(&RegistryCredential) -> String,
+    entry: impl Fn(&RegistryCredential) -> Result<T, String>,
+) -> Result<BTreeMap<String, T>, String> {
+    let mut map = BTreeMap::new();
+    let mut owners: BTreeMap<String, String> = BTreeMap::new();
+    for registry in registries {
+        let k = key(registry);
+        if let Some(first) = owners.insert(k.clone(), registry.address.to_string()) {
+            return Err(format!(
+                "registries {first} and {} both need the key {k}; this document cannot tell them apart, so render them in separate targets",
+                registry.address
+            ));
+        }
+        map.insert(k, entry(registry)?);
+    }
+    Ok(map)
+}
+
+/// Docker's own layout: tab indentation, map keys sorted, plus a final line break.
+fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
+    value
+        .serialize(&mut ser)
+        .expect("documents serialise to JSON");
+    out.push(b'\n');
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::credentials::{Credential, RegistryCredential, Secret};
+
+    pub fn basic(address: &str, user: &str, password: &str) -> RegistryCredential {
+        RegistryCredential {
+            address: address.parse().unwrap(),
+            credential: Credential::Basic {
+                username: user.into(),
+                password: Secret::new(password.into()),
+            },
+            email: None,
+        }
+    }
+
+    pub fn helper(address: &str, helper: &str) -> RegistryCredential {
+        RegistryCredential {
+            address: address.parse().unwrap(),
+            credential: Credential::Helper {
+                helper: helper.into(),
+            },
+            email: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_auth_is_padded_standard_base64() {
+        // Values checked with `printf %s 'alice:p:ss w' | base64`.
+        assert_eq!(basic_auth("alice", "p:ss w"), "YWxpY2U6cDpzcyB3");
+        assert_eq!(basic_auth("alice", "pw"), "YWxpY2U6cHc=");
+        assert_eq!(
+            basic_auth("myapp+deployment", "x"),
+            "bXlhcHArZGVwbG95bWVudDp4"
+        );
+    }
+
+    #[test]
+    fn kinds_parse_and_list_what_is_accepted() {
+        assert_eq!("dockercfg".parse(), Ok(DocumentKind::Dockercfg));
+        let err = "kube".parse::<DocumentKind>().unwrap_err();
+        assert_eq!(
+            err,
+            "unknown document `kube`; accepted: docker-config, dockercfg"
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! Where each node of the inventory's YAML sits, so that errors found after parsing can name file, line and column.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// A place in the inventory: file, 1-based line and column, and the field path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub file: Arc<PathBuf>,
+    pub line: usize,
+    pub column: usize,
+    pub field: String,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}:{}", self.line, self.column)?;
+        }
+        if !self.field.is_empty() {
+            write!(f, ": {}", self.field)?;
+        }
+        Ok(())
+    }
+}
+
+/// A scalar exactly as written, before any YAML schema turned it into a number.
+#[derive(Clone, Debug)]
+pub struct SourceScalar {
+    pub text: String,
+    pub plain: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Node {
+    line: usize,
+    column: usize,
+    scalar: Option<SourceScalar>,
+}
+
+/// Field path (`registries[1].address`) → position, built from a second, event-level parse
+/// because serde's deserializer forgets positions once a value is built.
+pub struct SourceMap {
+    file: Arc<PathBuf>,
+    nodes: HashMap<String, Node>,
+}
+
+impl SourceMap {
+    pub fn build(file: &Path, text: &str) -> SourceMap {
+        let mut indexer = Indexer::default();
+        // A syntax error has already been reported by serde with its own position;
+        // whatever was indexed before it is still useful.
+        let _ = Parser::new_from_str(text).load(&mut indexer, false);
+        SourceMap {
+            file: Arc::new(file.to_path_buf()),
+            nodes: indexer.nodes,
+        }
+    }
+
+    pub fn file(&self) -> &Arc<PathBuf> {
+        &self.file
+    }
+
+    /// The origin of `field`, falling back to its closest indexed parent.
+    pub fn origin(&self, field: &str) -> Origin {
+        let mut probe = field;
+        loop {
+            if let Some(node) = self.nodes.get(probe) {
+                return Origin {
+                    file: self.file.clone(),
+                    line: node.line,
+                    column: node.column,
+                    field: field.to_string(),
+                };
+            }
+            match probe.rfind(['.', '[']) {
+                Some(cut) => probe = &probe[..cut],
+                None => {
+                    return Origin {
+                        file: self.file.clone(),
+                        line: 0,
+                        column: 0,
+                        field: field.to_string(),
+                    };
+                }
+            }
+        }
+    }
+
+    pub fn scalar(&self, field: &str) -> Option<&SourceScalar> {
+        self.nodes.get(field).and_then(|n| n.scalar.as_ref())
+    }
+}
+
+enum Frame {
+    Map {
+        path: String,
+        key: Option<String>,
+        placed: bool,
+    },
+    Seq {
+        path: String,
+        next: usize,
+    },
+}
+
+#[derive(Default)]
+struct Indexer {
+    stack: Vec<Frame>,
+    nodes: HashMap<String, Node>,
+    // Mappings used as keys have no useful path; count how deep inside one we are.
+    in_complex_key: usize,
+}
+
+impl Indexer {
+    /// The path of the node that starts now, or None when the event is a mapping key.
+    fn next_path(&mut self) -> Option<String> {
+        match self.stack.last_mut() {
+            None => Some(String::new()),
+            Some(Frame::Seq { path, next }) => {
+                let p = format!("{path}[{next}]");
+                *next += 1;
+                Some(p)
+            }
+            Some(Frame::Map { path, key, .. }) => match key.take() {
+                Some(k) if path.is_empty() => Some(k),
+                Some(k) => Some(format!("{path}.{k}")),
+                None => None,
+            },
+        }
+    }
+}
+
+impl MarkedEventReceiver for Indexer {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        let starts_node = matches!(
+            event,
+            Event::Scalar(..)
+                | Event::Alias(_)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
+        );
+        if !starts_node {
+            if matches!(event, Event::MappingEnd | Event::SequenceEnd) {
+                if self.in_complex_key > 0 {
+                    self.in_complex_key -= 1;
+                } else {
+                    self.stack.pop();
+                }
+            }
+            return;
+        }
+        if self.in_complex_key > 0 {
+            if matches!(event, Event::MappingStart(..) | Event::SequenceStart(..)) {
+                self.in_complex_key += 1;
+            }
+            return;
+        }
+        let Some(path) = self.next_path() else {
+            // A mapping key: remember it for the value that follows.
+            match event {
+                Event::Scalar(text, ..) => {
+                    if let Some(Frame::Map { key, path, placed }) = self.stack.last_mut() {
+                        *key = Some(text);
+                        // A mapping's own marker is unreliable; it starts where its first key does.
+                        if !*placed {
+                            *placed = true;
+                            if let Some(node) = self.nodes.get_mut(path.as_str()) {
+                                node.line = mark.line();
+                                node.column = mark.col() + 1;
+                            }
+                        }
+                    }
+                }
+                Event::MappingStart(..) | Event::SequenceStart(..) => self.in_complex_key = 1,
+                _ => {}
+            }
+            return;
+        };
+        let scalar = match &event {
+            Event::Scalar(text, style, ..) => Some(SourceScalar {
+                text: text.clone(),
+                plain: *style == TScalarStyle::Plain,
+            }),
+            _ => None,
+        };
+        self.nodes.insert(
+            path.clone(),
+            Node {
+                line: mark.line(),
+                column: mark.col() + 1,
+                scalar,
+            },
+        );
+        match event {
+            Event::MappingStart(..) => self.stack.push(Frame::Map {
+                path,
+                key: None,
+                placed: false,
+            }),
+            Event::SequenceStart(..) => self.stack.push(Frame::Seq { path, next: 0 }),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_positions_match_the_source() {
+        let src = "registries:\n  - address: quay.io\n    password: {env: X}\ntargets:\n  - name: a\n    files:\n      - mode: 0644\n";
+        let map = SourceMap::build(Path::new("inv.yaml"), src);
+        let o = map.origin("registries[0].address");
+        assert_eq!((o.line, o.column), (2, 14));
+        let o = map.origin("registries[0].password.env");
+        assert_eq!((o.line, o.column), (3, 21));
+        let mode = map.scalar("targets[0].files[0].mode").unwrap();
+        assert_eq!(mode.text, "0644");
+        assert!(mode.plain);
+        // Unknown paths fall back to the nearest parent.
+        let o = map.origin("targets[0].files[0].nope");
+        assert_eq!((o.line, o.column), (7, 9));
+        assert_eq!(o.to_string(), "inv.yaml:7:9: targets[0].files[0].nope");
+    }
+}

@@ -1,0 +1,662 @@
+//! The inventory: parsing `regforge.yaml` and validating it into the model every later stage uses.
+
+mod address;
+mod locate;
+mod mode;
+mod raw;
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use address::{DOCKER_HUB_KEY, RegistryAddress};
+pub use locate::{Origin, SourceMap};
+pub use mode::FileMode;
+
+use crate::credentials::{SecretRef, SecretSource, io_reason};
+use crate::documents::DocumentKind;
+use raw::{RawFile, RawInventory, RawRegistry, RawTarget};
+
+#[derive(Debug)]
+pub struct Inventory {
+    pub path: PathBuf,
+    pub registries: Vec<Registry>,
+    pub targets: Vec<Target>,
+}
+
+#[derive(Debug)]
+pub struct Registry {
+    pub address: RegistryAddress,
+    pub login: Login,
+    pub email: Option<String>,
+    pub insecure: bool,
+    pub origin: Origin,
+}
+
+/// How a registry is logged in to, with secrets still unresolved.
+#[derive(Debug)]
+pub enum Login {
+    Basic {
+        username: String,
+        password: SecretSource,
+    },
+    Helper {
+        helper: String,
+    },
+}
+
+#[derive(Debug)]
+pub struct Target {
+    pub name: String,
+    pub format: TargetFormat,
+    /// Indexes into `Inventory::registries`, in inventory order.
+    pub registries: Vec<usize>,
+    pub files: Vec<FileSpec>,
+    /// Artifact URL prefix for remote delivery; ends with `/`.
+    pub remote_url: Option<String>,
+    pub template: Option<(PathBuf, Origin)>,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetFormat {
+    Butane(ButaneSpec),
+    CloudConfig,
+    Document(DocumentKind),
+}
+
+impl TargetFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            TargetFormat::Butane(_) => "bu",
+            TargetFormat::CloudConfig => "yaml",
+            TargetFormat::Document(kind) => kind.extension(),
+        }
+    }
+
+    pub fn places_files(self) -> bool {
+        !matches!(self, TargetFormat::Document(_))
+    }
+}
+
+/// A Butane variant and version, with the Ignition spec it translates to (FORMATS.md §9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ButaneSpec {
+    pub variant: &'static str,
+    pub version: &'static str,
+    pub ignition: &'static str,
+}
+
+pub const BUTANE_SPECS: [ButaneSpec; 4] = [
+    ButaneSpec {
+        variant: "flatcar",
+        version: "1.0.0",
+        ignition: "3.3.0",
+    },
+    ButaneSpec {
+        variant: "flatcar",
+        version: "1.1.0",
+        ignition: "3.4.0",
+    },
+    ButaneSpec {
+        variant: "fcos",
+        version: "1.4.0",
+        ignition: "3.3.0",
+    },
+    ButaneSpec {
+        variant: "fcos",
+        version: "1.5.0",
+        ignition: "3.4.0",
+    },
+];
+
+#[derive(Debug)]
+pub struct FileSpec {
+    pub document: DocumentKind,
+    pub path: String,
+    pub mode: FileMode,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub delivery: Delivery,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    Inline,
+    Remote,
+    Local,
+}
+
+impl Delivery {
+    pub fn name(self) -> &'static str {
+        match self {
+            Delivery::Inline => "inline",
+            Delivery::Remote => "remote",
+            Delivery::Local => "local",
+        }
+    }
+}
+
+/// Something worth telling the user that does not stop the run.
+#[derive(Debug)]
+pub struct Warning {
+    pub origin: Origin,
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.message)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    #[error("cannot read inventory {}: {reason}", path.display())]
+    Read { path: PathBuf, reason: String },
+    #[error("{origin}: {message}")]
+    Invalid { origin: Origin, message: String },
+}
+
+/// Reads and validates the inventory at `path`.
+pub fn load(path: &Path) -> Result<(Inventory, Vec<Warning>), InventoryError> {
+    let text = std::fs::read_to_string(path).map_err(|e| InventoryError::Read {
+        path: path.to_path_buf(),
+        reason: io_reason(&e),
+    })?;
+    parse(path, &text)
+}
+
+/// Validates inventory text; `path` names it in messages and anchors relative paths.
+pub fn parse(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), InventoryError> {
+    let map = SourceMap::build(path, text);
+    let raw: RawInventory = serde_yaml::from_str(text).map_err(|e| serde_error(&map, &e))?;
+    let mut v = Validator {
+        map: &map,
+        base_dir: path.parent().unwrap_or(Path::new("")),
+        warnings: Vec::new(),
+    };
+    let registries = v.registries(raw.registries)?;
+    let targets = v.targets(raw.targets, &registries)?;
+    let inventory = Inventory {
+        path: path.to_path_buf(),
+        registries,
+        targets,
+    };
+    Ok((inventory, v.warnings))
+}
+
+fn serde_error(map: &SourceMap, e: &serde_yaml::Error) -> InventoryError {
+    let text = e.to_string();
+    // serde_yaml appends " at line L column C"; the origin carries that in front instead.
+    let message = match text.rfind(" at line ") {
+        Some(cut) => &text[..cut],
+        None => &text,
+    };
+    let (field, message) = match message.split_once(": ") {
+        Some((field, rest)) if !field.contains(' ') => (field.trim_start_matches('.'), rest),
+        _ => ("", message),
+    };
+    let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+    InventoryError::Invalid {
+        origin: Origin {
+            file: map.file().clone(),
+            line,
+            column,
+            field: field.to_string(),
+        },
+        message: message.to_string(),
+    }
+}
+
+struct Validator<'a> {
+    map: &'a SourceMap,
+    base_dir: &'a Path,
+    warnings: Vec<Warning>,
+}
+
+impl Validator<'_> {
+    fn error<T>(&self, field: &str, message: impl Into<String>) -> Result<T, InventoryError> {
+        Err(InventoryError::Invalid {
+            origin: self.map.origin(field),
+            message: message.into(),
+        })
+    }
+
+    fn warn(&mut self, field: &str, message: impl Into<String>) {
+        self.warnings.push(Warning {
+            origin: self.map.origin(field),
+            message: message.into(),
+        });
+    }
+
+    fn registries(&mut self, raw: Vec<RawRegistry>) -> Result<Vec<Registry>, InventoryError> {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut out = Vec::new();
+        for (i, r) in raw.into_iter().enumerate() {
+            let at = format!("registries[{i}]");
+            let address: RegistryAddress = match r.address.parse() {
+                Ok(a) => a,
+                Err(msg) => return self.error(&format!("{at}.address"), msg),
+            };
+            if let Some(first) = seen.insert(address.canonical(), i) {
+                return self.error(
+                    &format!("{at}.address"),
+                    format!("registry {address} is already defined at registries[{first}]; each registry appears once"),
+                );
+            }
+            let login = self.login(&at, r.username, r.password, r.helper)?;
+            out.push(Registry {
+                address,
+                login,
+                email: r.email,
+                insecure: r.insecure,
+                origin: self.map.origin(&at),
+            });
+        }
+        Ok(out)
+    }
+
+    fn login(
+        &mut self,
+        at: &str,
+        username: Option<String>,
+        password: Option<SecretRef>,
+        helper: Option<String>,
+    ) -> Result<Login, InventoryError> {
+        match (username, password, helper) {
+            (None, None, Some(helper)) => {
+                if helper.is_empty()
+                    || !helper
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                {
+                    return self.error(
+                        &format!("{at}.helper"),
+                        "a helper is the suffix of a docker-credential-* program, e.g. ecr-login",
+                    );
+                }
+                Ok(Login::Helper { helper })
+            }
+            (_, _, Some(_)) => self.error(
+                &format!("{at}.helper"),
+                "a registry with a helper has no username or password: the helper supplies them",
+            ),
+            (Some(username), Some(password), None) => {
+                if username.is_empty() || username.contains(':') {
+                    return self.error(
+                        &format!("{at}.username"),
+                        "the username must be non-empty and without `:` (consumers split user:password at the first `:`)",
+                    );
+                }
+                let field = format!("{at}.password");
+                if matches!(password, SecretRef::Literal(_)) {
+                    self.warn(&field, "the password is written in the inventory; prefer {env: NAME} or {file: PATH}");
+                }
+                Ok(Login::Basic {
+                    username,
+                    password: SecretSource {
+                        reference: password,
+                        origin: self.map.origin(&field),
+                    },
+                })
+            }
+            (None, _, None) => self.error(
+                at,
+                "missing field `username`; give username and password, or helper",
+            ),
+            (Some(_), None, None) => self.error(
+                at,
+                "missing field `password`; write password: {env: NAME} or {file: PATH}",
+            ),
+        }
+    }
+
+    fn targets(
+        &mut self,
+        raw: Vec<RawTarget>,
+        registries: &[Registry],
+    ) -> Result<Vec<Target>, InventoryError> {
+        let mut names = BTreeSet::new();
+        let mut out = Vec::new();
+        for (i, t) in raw.into_iter().enumerate() {
+            let at = format!("targets[{i}]");
+            let valid_name = t
+                .name
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric())
+                && t.name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            if !valid_name {
+                return self.error(
+                    &format!("{at}.name"),
+                    "a target name is a file name: letters, digits, `.`, `_`, `-`",
+                );
+            }
+            if !names.insert(t.name.clone()) {
+                return self.error(
+                    &format!("{at}.name"),
+                    format!("target `{}` is defined twice", t.name),
+                );
+            }
+            out.push(self.target(&at, t, registries)?);
+        }
+        Ok(out)
+    }
+
+    fn target(
+        &mut self,
+        at: &str,
+        t: RawTarget,
+        registries: &[Registry],
+    ) -> Result<Target, InventoryError> {
+        let format = self.format(at, &t)?;
+        let selected = self.select(at, t.registries, registries)?;
+        let remote_url = match t.remote {
+            Some(remote) => Some(self.remote_url(&format!("{at}.remote.url"), remote.url)?),
+            None => None,
+        };
+        let files = match (t.files, format.places_files()) {
+            (Some(files), true) => self.files(at, files, format, remote_url.is_some())?,
+            (None, true) => return self.error(at, "missing field `files`: a provisioning target places documents on a node"),
+            (Some(_), false) => {
+                return self.error(&format!("{at}.files"), "`files` is for butane and cloud-config targets; a document target writes the document itself")
+            }
+            (None, false) => Vec::new(),
+        };
+        let template = t.template.map(|p| {
+            (
+                self.base_dir.join(p),
+                self.map.origin(&format!("{at}.template")),
+            )
+        });
+        if template.is_some() && !format.places_files() {
+            return self.error(
+                &format!("{at}.template"),
+                "`template` is for butane and cloud-config targets",
+            );
+        }
+        Ok(Target {
+            name: t.name,
+            format,
+            registries: selected,
+            files,
+            remote_url,
+            template,
+            origin: self.map.origin(at),
+        })
+    }
+
+    fn format(&self, at: &str, t: &RawTarget) -> Result<TargetFormat, InventoryError> {
+        let format = match t.format.as_str() {
+            "butane" => {
+                let (Some(variant), Some(version)) = (&t.variant, &t.version) else {
+                    return self.error(
+                        at,
+                        format!(
+                            "a butane target needs `variant` and `version`; supported: {}",
+                            butane_specs()
+                        ),
+                    );
+                };
+                match BUTANE_SPECS
+                    .iter()
+                    .find(|s| s.variant == variant && s.version == version)
+                {
+                    Some(spec) => TargetFormat::Butane(*spec),
+                    None => {
+                        let field = if BUTANE_SPECS.iter().any(|s| s.variant == variant) {
+                            "version"
+                        } else {
+                            "variant"
+                        };
+                        return self.error(
+                            &format!("{at}.{field}"),
+                            format!(
+                                "butane {variant} {version} is not supported; supported: {}",
+                                butane_specs()
+                            ),
+                        );
+                    }
+                }
+            }
+            "cloud-config" => TargetFormat::CloudConfig,
+            other => match other.parse::<DocumentKind>() {
+                Ok(kind) => TargetFormat::Document(kind),
+                Err(_) => {
+                    return self.error(
+                        &format!("{at}.format"),
+                        format!(
+                            "unknown format `{other}`; accepted: butane, cloud-config, {}",
+                            DocumentKind::accepted()
+                        ),
+                    );
+                }
+            },
+        };
+        if !matches!(format, TargetFormat::Butane(_)) {
+            for (field, value) in [("variant", &t.variant), ("version", &t.version)] {
+                if value.is_some() {
+                    return self.error(
+                        &format!("{at}.{field}"),
+                        format!("`{field}` is only for butane targets"),
+                    );
+                }
+            }
+        }
+        Ok(format)
+    }
+
+    fn select(
+        &self,
+        at: &str,
+        wanted: Option<Vec<String>>,
+        registries: &[Registry],
+    ) -> Result<Vec<usize>, InventoryError> {
+        let Some(wanted) = wanted else {
+            return Ok((0..registries.len()).collect());
+        };
+        let mut picked = BTreeSet::new();
+        for (j, name) in wanted.iter().enumerate() {
+            let field = format!("{at}.registries[{j}]");
+            let found = name.parse::<RegistryAddress>().ok().and_then(|a| {
+                registries
+                    .iter()
+                    .position(|r| r.address.canonical() == a.canonical())
+            });
+            match found {
+                Some(index) => {
+                    picked.insert(index);
+                }
+                None => {
+                    let known: Vec<String> =
+                        registries.iter().map(|r| r.address.to_string()).collect();
+                    return self.error(
+                        &field,
+                        format!(
+                            "no registry `{name}` in the inventory; defined: {}",
+                            known.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        // Inventory order, whatever order the target lists them in.
+        Ok(picked.into_iter().collect())
+    }
+
+    fn remote_url(&self, field: &str, url: String) -> Result<String, InventoryError> {
+        const SCHEMES: [&str; 5] = ["http", "https", "tftp", "s3", "gs"];
+        let scheme_ok = url
+            .split_once("://")
+            .is_some_and(|(s, rest)| SCHEMES.contains(&s) && !rest.is_empty());
+        if !scheme_ok || url.chars().any(char::is_whitespace) {
+            return self.error(
+                field,
+                format!(
+                    "`{url}` is not a URL Ignition can fetch; use one of {}://",
+                    SCHEMES.join("://, ")
+                ),
+            );
+        }
+        if !url.ends_with('/') {
+            return self.error(field, format!("the artifact URL is this URL plus the artifact name, so it must end with `/`: write {url}/"));
+        }
+        Ok(url)
+    }
+
+    fn files(
+        &mut self,
+        at: &str,
+        raw: Vec<RawFile>,
+        format: TargetFormat,
+        has_remote: bool,
+    ) -> Result<Vec<FileSpec>, InventoryError> {
+        if raw.is_empty() {
+            return self.error(
+                &format!("{at}.files"),
+                "a provisioning target places at least one file",
+            );
+        }
+        let mut paths = BTreeSet::new();
+        let mut out = Vec::new();
+        for (j, f) in raw.into_iter().enumerate() {
+            let fat = format!("{at}.files[{j}]");
+            let spec = self.file(&fat, f, format, has_remote)?;
+            if !paths.insert(spec.path.clone()) {
+                return self.error(
+                    &format!("{fat}.path"),
+                    format!("{} is placed twice in this target", spec.path),
+                );
+            }
+            out.push(spec);
+        }
+        Ok(out)
+    }
+
+    fn file(
+        &mut self,
+        at: &str,
+        f: RawFile,
+        format: TargetFormat,
+        has_remote: bool,
+    ) -> Result<FileSpec, InventoryError> {
+        let document = match f.document.parse::<DocumentKind>() {
+            Ok(kind) => kind,
+            Err(msg) => return self.error(&format!("{at}.document"), msg),
+        };
+        let path_field = format!("{at}.path");
+        if !f.path.starts_with('/') {
+            return self.error(
+                &path_field,
+                format!(
+                    "`{}` is relative; a file on the node needs an absolute path",
+                    f.path
+                ),
+            );
+        }
+        if f.path.ends_with('/')
+            || f.path.split('/').any(|c| c == ".." || c == ".")
+            || f.path.contains("//")
+        {
+            return self.error(
+                &path_field,
+                "write a normalised absolute file path, without `.`, `..`, `//` or a trailing `/`",
+            );
+        }
+        let mode = self.mode(&format!("{at}.mode"), f.mode.as_ref())?;
+        for (field, name) in [("user", &f.user), ("group", &f.group)] {
+            if let Some(name) = name
+                && (name.is_empty() || name.contains(':') || name.chars().any(char::is_whitespace))
+            {
+                return self.error(
+                    &format!("{at}.{field}"),
+                    format!("`{name}` is not a {field} name"),
+                );
+            }
+        }
+        let delivery = self.delivery(at, f.delivery.as_deref(), format, has_remote)?;
+        if f.user.is_none() && f.path.starts_with("/home/") {
+            self.warn(
+                &path_field,
+                "the file is under /home but has no `user`, so it will belong to root",
+            );
+        }
+        Ok(FileSpec {
+            document,
+            path: f.path,
+            mode,
+            user: f.user,
+            group: f.group,
+            delivery,
+            origin: self.map.origin(at),
+        })
+    }
+
+    fn mode(
+        &mut self,
+        field: &str,
+        raw: Option<&serde_yaml::Value>,
+    ) -> Result<FileMode, InventoryError> {
+        let Some(value) = raw else {
+            return Ok(FileMode::CREDENTIALS);
+        };
+        let mode = match (self.map.scalar(field), value) {
+            (Some(scalar), _) => FileMode::from_yaml(&scalar.text, scalar.plain),
+            (None, serde_yaml::Value::Number(n)) => FileMode::from_yaml(&n.to_string(), true),
+            (None, _) => Err("a mode is a number such as 0600".to_string()),
+        };
+        match mode {
+            Ok(mode) => {
+                if mode.shared() {
+                    self.warn(field, format!("mode {mode} lets other users on the node read these credentials; 0600 keeps them to the owner"));
+                }
+                Ok(mode)
+            }
+            Err(msg) => self.error(field, msg),
+        }
+    }
+
+    fn delivery(
+        &self,
+        at: &str,
+        raw: Option<&str>,
+        format: TargetFormat,
+        has_remote: bool,
+    ) -> Result<Delivery, InventoryError> {
+        let field = format!("{at}.delivery");
+        let delivery = match raw.unwrap_or("inline") {
+            "inline" => Delivery::Inline,
+            "remote" => Delivery::Remote,
+            "local" => Delivery::Local,
+            other => {
+                return self.error(
+                    &field,
+                    format!("unknown delivery `{other}`; accepted: inline, remote, local"),
+                );
+            }
+        };
+        match (delivery, format) {
+            (Delivery::Remote, TargetFormat::CloudConfig) | (Delivery::Local, TargetFormat::CloudConfig) => self.error(
+                &field,
+                format!("cloud-config can only place files inline (coreos-cloudinit cannot fetch); `{}` needs a butane target", delivery.name()),
+            ),
+            (Delivery::Remote, _) if !has_remote => self.error(
+                &field,
+                "remote delivery needs the target's `remote.url`, the folder URL where the artifacts will be hosted",
+            ),
+            _ => Ok(delivery),
+        }
+    }
+}
+
+fn butane_specs() -> String {
+    BUTANE_SPECS
+        .iter()
+        .map(|s| format!("{} {}", s.variant, s.version))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,57 @@
+//! The inventory exactly as YAML gives it: serde structs that refuse unknown keys.
+
+use serde::Deserialize;
+
+use crate::credentials::SecretRef;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInventory {
+    #[serde(default)]
+    pub registries: Vec<RawRegistry>,
+    #[serde(default)]
+    pub targets: Vec<RawTarget>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegistry {
+    pub address: String,
+    pub username: Option<String>,
+    pub password: Option<SecretRef>,
+    pub email: Option<String>,
+    #[serde(default)]
+    pub insecure: bool,
+    pub helper: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub name: String,
+    pub format: String,
+    pub variant: Option<String>,
+    pub version: Option<String>,
+    pub registries: Option<Vec<String>>,
+    pub files: Option<Vec<RawFile>>,
+    pub remote: Option<RawRemote>,
+    pub template: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFile {
+    pub document: String,
+    pub path: String,
+    /// Read again from the source text: YAML 1.2 turns `0644` into something else.
+    pub mode: Option<serde_yaml::Value>,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub delivery: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRemote {
+    pub url: String,
+}

@@ -1,0 +1,284 @@
+//! regforge: one inventory of container registries in; node configs and registry auth files out.
+//!
+//! The stages, in the order data flows through them: inventory → credentials →
+//! documents → delivery → render → verify → output.
+
+pub mod credentials;
+pub mod delivery;
+pub mod documents;
+pub mod inventory;
+pub mod output;
+pub mod render;
+pub mod verify;
+
+pub mod cli;
+pub mod commands;
+pub mod hash;
+
+use std::path::PathBuf;
+
+use credentials::{Credential, CredentialError, EnvLookup, RegistryCredential};
+use documents::{Document, DocumentError, DocumentKind};
+use inventory::{Inventory, InventoryError, Login, Target, TargetFormat};
+use output::{OutputError, OutputFile};
+use render::RenderError;
+use verify::VerifyError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Inventory(#[from] InventoryError),
+    #[error(transparent)]
+    Credential(#[from] CredentialError),
+    #[error("target {target}: {source}")]
+    Document {
+        target: String,
+        source: DocumentError,
+    },
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// The command line asked for something the inventory does not have.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// One rendered target: its file and the artifacts it refers to.
+#[derive(Debug)]
+pub struct RenderedTarget {
+    pub name: String,
+    pub file: OutputFile,
+    pub artifacts: Vec<OutputFile>,
+}
+
+/// Renders the named targets (all when `names` is empty), fully in memory and verified.
+pub fn render_targets(
+    inventory: &Inventory,
+    names: &[String],
+    env: EnvLookup,
+) -> Result<Vec<RenderedTarget>, Error> {
+    let targets = select_targets(inventory, names)?;
+    let mut resolver = Resolver::new(inventory, env);
+    let template_env = render::environment();
+    targets
+        .into_iter()
+        .map(|target| {
+            let registries = resolver.resolve(&target.registries)?;
+            render_target(inventory, target, &registries, &template_env)
+        })
+        .collect()
+}
+
+fn render_target(
+    inventory: &Inventory,
+    target: &Target,
+    registries: &[RegistryCredential],
+    template_env: &minijinja::Environment,
+) -> Result<RenderedTarget, Error> {
+    if registries.is_empty() {
+        return Err(Error::Usage(format!(
+            "target {}: selects no registries; add one to the inventory",
+            target.name
+        )));
+    }
+    let document = |kind| {
+        documents::build(kind, registries).map_err(|source| Error::Document {
+            target: target.name.clone(),
+            source,
+        })
+    };
+    let file_name = PathBuf::from(format!("{}.{}", target.name, target.format.extension()));
+    if let TargetFormat::Document(kind) = target.format {
+        let file = OutputFile {
+            path: file_name,
+            bytes: document(kind)?.bytes,
+        };
+        return Ok(RenderedTarget {
+            name: target.name.clone(),
+            file,
+            artifacts: Vec::new(),
+        });
+    }
+    let placed = target
+        .files
+        .iter()
+        .map(|spec| {
+            Ok(delivery::place(
+                spec,
+                document(spec.document)?,
+                target.remote_url.as_deref(),
+            ))
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let directories = match target.format {
+        TargetFormat::Butane(_) => {
+            delivery::home_directories(&placed).map_err(|message| RenderError {
+                target: target.name.clone(),
+                message,
+            })?
+        }
+        _ => Vec::new(),
+    };
+    let template = match &target.template {
+        Some((path, origin)) => Some(std::fs::read_to_string(path).map_err(|e| RenderError {
+            target: target.name.clone(),
+            message: format!(
+                "{origin}: cannot read template {}: {}",
+                path.display(),
+                credentials::io_reason(&e)
+            ),
+        })?),
+        None => None,
+    };
+    let selected: Vec<_> = target
+        .registries
+        .iter()
+        .map(|&i| &inventory.registries[i])
+        .collect();
+    let text = render::render(
+        template_env,
+        target,
+        &placed,
+        &directories,
+        &selected,
+        template.as_deref(),
+    )?;
+    verify::verify(target, &text, &placed)?;
+    let artifacts = placed
+        .iter()
+        .filter_map(|p| {
+            let a = p.artifact.as_ref()?;
+            Some(OutputFile {
+                path: PathBuf::from(a.folder).join(&a.name),
+                bytes: p.document.bytes.clone(),
+            })
+        })
+        .collect();
+    Ok(RenderedTarget {
+        name: target.name.clone(),
+        file: OutputFile {
+            path: file_name,
+            bytes: text.into_bytes(),
+        },
+        artifacts,
+    })
+}
+
+fn select_targets<'a>(
+    inventory: &'a Inventory,
+    names: &[String],
+) -> Result<Vec<&'a Target>, Error> {
+    if names.is_empty() {
+        return Ok(inventory.targets.iter().collect());
+    }
+    names
+        .iter()
+        .map(|name| {
+            inventory
+                .targets
+                .iter()
+                .find(|t| &t.name == name)
+                .ok_or_else(|| {
+                    let known: Vec<&str> =
+                        inventory.targets.iter().map(|t| t.name.as_str()).collect();
+                    Error::Usage(format!(
+                        "no target `{name}` in {}; defined: {}",
+                        inventory.path.display(),
+                        known.join(", ")
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// Builds one document from all registries, or from those whose addresses are given.
+pub fn build_document(
+    inventory: &Inventory,
+    kind: DocumentKind,
+    addresses: &[String],
+    env: EnvLookup,
+) -> Result<Document, Error> {
+    let indexes = if addresses.is_empty() {
+        (0..inventory.registries.len()).collect()
+    } else {
+        addresses
+            .iter()
+            .map(|a| {
+                let wanted = a
+                    .parse::<inventory::RegistryAddress>()
+                    .map_err(|e| Error::Usage(format!("--registry {a}: {e}")))?;
+                inventory
+                    .registries
+                    .iter()
+                    .position(|r| r.address.canonical() == wanted.canonical())
+                    .ok_or_else(|| {
+                        Error::Usage(format!("no registry `{a}` in {}", inventory.path.display()))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    if indexes.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} defines no registries",
+            inventory.path.display()
+        )));
+    }
+    let registries = Resolver::new(inventory, env).resolve(&indexes)?;
+    documents::build(kind, &registries).map_err(|source| Error::Document {
+        target: "(command line)".into(),
+        source,
+    })
+}
+
+/// Resolves each registry's secrets at most once, and only for registries that are used.
+struct Resolver<'a> {
+    inventory: &'a Inventory,
+    env: EnvLookup<'a>,
+    cache: Vec<Option<RegistryCredential>>,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(inventory: &'a Inventory, env: EnvLookup<'a>) -> Self {
+        Resolver {
+            inventory,
+            env,
+            cache: vec![None; inventory.registries.len()],
+        }
+    }
+
+    fn resolve(&mut self, indexes: &[usize]) -> Result<Vec<RegistryCredential>, CredentialError> {
+        let base = self
+            .inventory
+            .path
+            .parent()
+            .unwrap_or(std::path::Path::new(""));
+        indexes
+            .iter()
+            .map(|&i| {
+                if let Some(done) = &self.cache[i] {
+                    return Ok(done.clone());
+                }
+                let r = &self.inventory.registries[i];
+                let credential = match &r.login {
+                    Login::Basic { username, password } => Credential::Basic {
+                        username: username.clone(),
+                        password: credentials::resolve(password, base, self.env)?,
+                    },
+                    Login::Helper { helper } => Credential::Helper {
+                        helper: helper.clone(),
+                    },
+                };
+                let resolved = RegistryCredential {
+                    address: r.address.clone(),
+                    credential,
+                    email: r.email.clone(),
+                };
+                self.cache[i] = Some(resolved.clone());
+                Ok(resolved)
+            })
+            .collect()
+    }
+}

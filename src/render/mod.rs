@@ -1,0 +1,251 @@
+//! Render: lays out provisioning configs with minijinja; every value comes from code.
+
+pub mod yaml;
+
+use base64::Engine;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+use serde::Serialize;
+
+use crate::delivery::{Directory, PlacedFile};
+use crate::hash::Sha512Hash;
+use crate::inventory::{FileMode, Registry, Target, TargetFormat};
+
+const BUTANE_TEMPLATE: &str = include_str!("../../templates/butane.bu.j2");
+const CLOUD_CONFIG_TEMPLATE: &str = include_str!("../../templates/cloud-config.yaml.j2");
+
+#[derive(Debug, thiserror::Error)]
+#[error("target {target}: {message}")]
+pub struct RenderError {
+    pub target: String,
+    pub message: String,
+}
+
+/// The template engine shared by all targets: strict about undefined values, no
+/// auto-escaping for any file name (these are YAML files, not HTML), block tags on their own lines vanish.
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+            .expect("the default delimiters are valid"),
+    );
+    env.add_filter("b64encode", |v: Value| {
+        bytes_of(&v).map(|b| base64::engine::general_purpose::STANDARD.encode(b))
+    });
+    env.add_filter("sha512", |v: Value| {
+        bytes_of(&v).map(|b| Sha512Hash::of(&b).to_string())
+    });
+    env.add_filter("yaml_string", |v: String, indent: Option<usize>| {
+        yaml::scalar(&v, indent.unwrap_or(0))
+    });
+    env.add_template("butane", BUTANE_TEMPLATE)
+        .expect("built-in butane template parses");
+    env.add_template("cloud-config", CLOUD_CONFIG_TEMPLATE)
+        .expect("built-in cloud-config template parses");
+    env
+}
+
+fn bytes_of(v: &Value) -> Result<Vec<u8>, minijinja::Error> {
+    if let Some(b) = v.as_bytes() {
+        return Ok(b.to_vec());
+    }
+    v.as_str().map(|s| s.as_bytes().to_vec()).ok_or_else(|| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            "expects a string or bytes",
+        )
+    })
+}
+
+#[derive(Serialize)]
+struct Context<'a> {
+    target: TargetContext<'a>,
+    files: Vec<FileContext<'a>>,
+    directories: Vec<DirectoryContext<'a>>,
+    registries: Vec<RegistryContext>,
+}
+
+#[derive(Serialize)]
+struct TargetContext<'a> {
+    name: &'a str,
+    format: &'static str,
+    variant: Option<&'static str>,
+    version: Option<&'static str>,
+    ignition_version: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct ModeContext {
+    octal: String,
+    decimal: u32,
+}
+
+impl From<FileMode> for ModeContext {
+    fn from(mode: FileMode) -> Self {
+        ModeContext {
+            octal: mode.to_string(),
+            decimal: mode.bits(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FileContext<'a> {
+    path: &'a str,
+    document: &'static str,
+    mode: ModeContext,
+    user: Option<&'a str>,
+    group: Option<&'a str>,
+    owner: Option<String>,
+    overwrite: bool,
+    delivery: &'static str,
+    contents: Option<&'a str>,
+    contents_base64: String,
+    plain_text: bool,
+    sha512: String,
+    artifact: Option<&'a str>,
+    url: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct DirectoryContext<'a> {
+    path: &'a str,
+    mode: ModeContext,
+    user: Option<&'a str>,
+    group: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct RegistryContext {
+    address: String,
+    docker_key: String,
+    username: Option<String>,
+    email: Option<String>,
+    insecure: bool,
+    helper: Option<String>,
+}
+
+/// Renders one provisioning target with the built-in template or `template_source`.
+pub fn render(
+    env: &Environment,
+    target: &Target,
+    files: &[PlacedFile],
+    directories: &[Directory],
+    registries: &[&Registry],
+    template_source: Option<&str>,
+) -> Result<String, RenderError> {
+    let ctx = Value::from(minijinja::value::Serde(context(
+        target,
+        files,
+        directories,
+        registries,
+    )));
+    let fail = |e: minijinja::Error| RenderError {
+        target: target.name.clone(),
+        message: describe(&e),
+    };
+    match template_source {
+        Some(source) => env.render_str(source, ctx).map_err(fail),
+        None => {
+            let name = match target.format {
+                TargetFormat::Butane(_) => "butane",
+                TargetFormat::CloudConfig => "cloud-config",
+                TargetFormat::Document(_) => unreachable!("document targets are not templated"),
+            };
+            env.get_template(name)
+                .and_then(|t| t.render(ctx))
+                .map_err(fail)
+        }
+    }
+}
+
+fn describe(e: &minijinja::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(&format!("\n  caused by: {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+fn context<'a>(
+    target: &'a Target,
+    files: &'a [PlacedFile],
+    directories: &'a [Directory],
+    registries: &[&Registry],
+) -> Context<'a> {
+    let (format, spec) = match target.format {
+        TargetFormat::Butane(spec) => ("butane", Some(spec)),
+        TargetFormat::CloudConfig => ("cloud-config", None),
+        TargetFormat::Document(kind) => (kind.name(), None),
+    };
+    Context {
+        target: TargetContext {
+            name: &target.name,
+            format,
+            variant: spec.map(|s| s.variant),
+            version: spec.map(|s| s.version),
+            ignition_version: spec.map(|s| s.ignition),
+        },
+        files: files.iter().map(file_context).collect(),
+        directories: directories
+            .iter()
+            .map(|d| DirectoryContext {
+                path: &d.path,
+                mode: d.mode.into(),
+                user: d.user.as_deref(),
+                group: d.group.as_deref(),
+            })
+            .collect(),
+        registries: registries.iter().map(|r| registry_context(r)).collect(),
+    }
+}
+
+fn file_context<'a>(file: &'a PlacedFile) -> FileContext<'a> {
+    let spec = file.spec;
+    let contents = std::str::from_utf8(&file.document.bytes).ok();
+    let owner = match (&spec.user, &spec.group) {
+        (Some(u), Some(g)) => Some(format!("{u}:{g}")),
+        (Some(u), None) => Some(u.clone()),
+        (None, Some(g)) => Some(format!(":{g}")),
+        (None, None) => None,
+    };
+    FileContext {
+        path: &spec.path,
+        document: file.document.kind.name(),
+        mode: spec.mode.into(),
+        user: spec.user.as_deref(),
+        group: spec.group.as_deref(),
+        owner,
+        overwrite: true,
+        delivery: spec.delivery.name(),
+        contents,
+        contents_base64: base64::engine::general_purpose::STANDARD.encode(&file.document.bytes),
+        plain_text: contents.is_some_and(yaml::is_literal_safe),
+        sha512: file.hash.to_string(),
+        artifact: file.artifact.as_ref().map(|a| a.name.as_str()),
+        url: file.artifact.as_ref().and_then(|a| a.url.as_deref()),
+    }
+}
+
+fn registry_context(r: &Registry) -> RegistryContext {
+    use crate::inventory::Login;
+    let (username, helper) = match &r.login {
+        Login::Basic { username, .. } => (Some(username.clone()), None),
+        Login::Helper { helper } => (None, Some(helper.clone())),
+    };
+    RegistryContext {
+        address: r.address.to_string(),
+        docker_key: r.address.docker_key(),
+        username,
+        email: r.email.clone(),
+        insecure: r.insecure,
+        helper,
+    }
+}
