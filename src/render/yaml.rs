@@ -83,7 +83,9 @@ fn is_plain_safe(value: &str) -> bool {
     (first.is_ascii_alphabetic() || first == '/' || first == '_')
         && value
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:".contains(c))
+        // `:` only inside a word (URLs): at the end it would start a mapping.
+        && !value.ends_with(':')
         && !KEYWORDS.contains(&value.to_ascii_lowercase().as_str())
         && !value.to_ascii_lowercase().starts_with(".inf")
 }
@@ -108,6 +110,8 @@ mod tests {
             "/home/core/.docker/config.json"
         );
         assert_eq!(scalar("yes", 0), "\"yes\"");
+        assert_eq!(scalar("http://h.example/r/x.json", 0), "http://h.example/r/x.json");
+        assert_eq!(scalar("a:", 0), "\"a:\"");
         assert_eq!(scalar("0644", 0), "\"0644\"");
         assert_eq!(
             scalar("{\n\t\"a\": 1\n}\n", 4),
