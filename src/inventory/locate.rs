@@ -168,12 +168,15 @@ impl MarkedEventReceiver for Indexer {
                 Event::Scalar(text, ..) => {
                     if let Some(Frame::Map { key, path, placed }) = self.stack.last_mut() {
                         *key = Some(text);
-                        // A mapping's own marker is unreliable; it starts where its first key does.
+                        // A block mapping's own marker lies after its first key; a flow
+                        // mapping's (`{`) is right. Keep whichever comes first.
                         if !*placed {
                             *placed = true;
                             if let Some(node) = self.nodes.get_mut(path.as_str()) {
-                                node.line = mark.line();
-                                node.column = mark.col() + 1;
+                                let key_at = (mark.line(), mark.col() + 1);
+                                if key_at < (node.line, node.column) {
+                                    (node.line, node.column) = key_at;
+                                }
                             }
                         }
                     }

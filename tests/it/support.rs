@@ -1,0 +1,87 @@
+//! Running the binary, reading folders, and finding the real tools the tests need.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures() -> PathBuf {
+    root().join("fixtures")
+}
+
+/// Every fixture case: a folder holding `regforge.yaml` and `expected/`.
+pub fn cases() -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("regforge.yaml").is_file())
+        .collect();
+    cases.sort();
+    cases
+}
+
+/// Runs regforge with a clean environment (PATH and HOME only, plus `env`).
+pub fn regforge(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_regforge"));
+    cmd.args(args).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("regforge runs");
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// All files under `dir`, by relative path.
+pub fn read_tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    if dir.exists() {
+        walk(dir, dir, &mut out);
+    }
+    out
+}
+
+fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            walk(base, &path, out);
+        } else {
+            out.insert(path.strip_prefix(base).unwrap().to_path_buf(), std::fs::read(&path).unwrap());
+        }
+    }
+}
+
+/// Renders a fixture case into a fresh folder and returns it.
+pub fn render_case(case: &Path) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let inventory = case.join("regforge.yaml");
+    let result = regforge(
+        &["-i", inventory.to_str().unwrap(), "render", "--out-dir", out.path().to_str().unwrap()],
+        &[],
+        None,
+    );
+    assert!(result.status.success(), "{}: {}", case.display(), text(&result.stderr));
+    out
+}
+
+/// The path of a real tool; a missing one fails the test with how to install it.
+pub fn require_tool(name: &str, package: &str) -> PathBuf {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file());
+    found.unwrap_or_else(|| {
+        panic!("`{name}` is not installed; install it with `sudo apt-get install -y {package}` (or run ./scripts/test, which does)")
+    })
+}
