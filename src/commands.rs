@@ -105,6 +105,7 @@ fn read_stdin() -> Result<Vec<u8>, Error> {
 
 fn output_error(what: &str, e: &std::io::Error) -> Error {
     Error::Output(output::OutputError {
+        action: if what == "stdin" { "read" } else { "write" },
         path: what.into(),
         reason: crate::credentials::io_reason(e),
     })

@@ -17,14 +17,16 @@ pub struct OutputFile {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {}: {reason}", path.display())]
+#[error("cannot {action} {}: {reason}", path.display())]
 pub struct OutputError {
+    pub action: &'static str,
     pub path: PathBuf,
     pub reason: String,
 }
 
 fn fail(path: &Path, e: &std::io::Error) -> OutputError {
     OutputError {
+        action: "write",
         path: path.to_path_buf(),
         reason: io_reason(e),
     }
@@ -74,5 +76,8 @@ fn stage(dest: &Path, bytes: &[u8]) -> Result<NamedTempFile, OutputError> {
 
 /// Reads a file, naming it in the error.
 pub fn read(path: &Path) -> Result<Vec<u8>, OutputError> {
-    fs::read(path).map_err(|e| fail(path, &e))
+    fs::read(path).map_err(|e| OutputError {
+        action: "read",
+        ..fail(path, &e)
+    })
 }

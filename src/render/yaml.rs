@@ -110,7 +110,10 @@ mod tests {
             "/home/core/.docker/config.json"
         );
         assert_eq!(scalar("yes", 0), "\"yes\"");
-        assert_eq!(scalar("http://h.example/r/x.json", 0), "http://h.example/r/x.json");
+        assert_eq!(
+            scalar("http://h.example/r/x.json", 0),
+            "http://h.example/r/x.json"
+        );
         assert_eq!(scalar("a:", 0), "\"a:\"");
         assert_eq!(scalar("0644", 0), "\"0644\"");
         assert_eq!(

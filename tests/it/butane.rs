@@ -78,7 +78,10 @@ fn mode(value: &Option<serde_yaml::Value>) -> Option<u32> {
     match value.as_ref()? {
         serde_yaml::Value::Number(n) => Some(n.as_u64().unwrap() as u32),
         serde_yaml::Value::String(s) => {
-            assert!(s.len() == 4 && s.starts_with('0'), "mode {s:?} is not written as Butane octal");
+            assert!(
+                s.len() == 4 && s.starts_with('0'),
+                "mode {s:?} is not written as Butane octal"
+            );
             Some(u32::from_str_radix(s, 8).unwrap())
         }
         other => panic!("mode {other:?} is not a number"),
@@ -102,7 +105,8 @@ pub struct Placed {
 /// Translates like Butane does for the subset regforge writes; `out_dir` holds
 /// `files/` (for `local`) and `artifacts/` (for remote sources, checked against their hash).
 pub fn translate(text: &str, out_dir: &Path) -> (Value, Vec<Placed>) {
-    let config: Config = serde_yaml::from_str(text).unwrap_or_else(|e| panic!("strict Butane parse failed: {e}\n{text}"));
+    let config: Config = serde_yaml::from_str(text)
+        .unwrap_or_else(|e| panic!("strict Butane parse failed: {e}\n{text}"));
     let mut placed = Vec::new();
     let owner = |o: &Option<Owner>| o.as_ref().map(|o| json!({"name": o.name}));
     let directories: Vec<Value> = config
@@ -117,29 +121,59 @@ pub fn translate(text: &str, out_dir: &Path) -> (Value, Vec<Placed>) {
         .iter()
         .map(|f| {
             let contents = f.contents.as_ref().expect("every file has contents");
-            let sources = [&contents.inline, &contents.source, &contents.local].iter().filter(|s| s.is_some()).count();
-            assert_eq!(sources, 1, "{}: exactly one of inline, source, local", f.path);
+            let sources = [&contents.inline, &contents.source, &contents.local]
+                .iter()
+                .filter(|s| s.is_some())
+                .count();
+            assert_eq!(
+                sources, 1,
+                "{}: exactly one of inline, source, local",
+                f.path
+            );
             let (source, verification, bytes) = if let Some(inline) = &contents.inline {
-                (data_url(inline.as_bytes()), None, inline.as_bytes().to_vec())
+                (
+                    data_url(inline.as_bytes()),
+                    None,
+                    inline.as_bytes().to_vec(),
+                )
             } else if let Some(local) = &contents.local {
-                let bytes = std::fs::read(out_dir.join("files").join(local)).expect("local file exists in files/");
+                let bytes = std::fs::read(out_dir.join("files").join(local))
+                    .expect("local file exists in files/");
                 (data_url(&bytes), None, bytes)
             } else {
                 let source = contents.source.clone().unwrap();
                 let bytes = match source.strip_prefix("data:;base64,") {
-                    Some(b64) => base64::engine::general_purpose::STANDARD.decode(b64).unwrap(),
-                    None => std::fs::read(out_dir.join("artifacts").join(source.rsplit('/').next().unwrap()))
-                        .expect("remote source names an artifact"),
+                    Some(b64) => base64::engine::general_purpose::STANDARD
+                        .decode(b64)
+                        .unwrap(),
+                    None => std::fs::read(
+                        out_dir
+                            .join("artifacts")
+                            .join(source.rsplit('/').next().unwrap()),
+                    )
+                    .expect("remote source names an artifact"),
                 };
                 let hash = contents.verification.as_ref().map(|v| v.hash.clone());
                 if let Some(hash) = &hash {
-                    assert_eq!(*hash, format!("sha512-{}", hex::encode(Sha512::digest(&bytes))), "{}: hash", f.path);
+                    assert_eq!(
+                        *hash,
+                        format!("sha512-{}", hex::encode(Sha512::digest(&bytes))),
+                        "{}: hash",
+                        f.path
+                    );
                 } else {
-                    assert!(source.starts_with("data:"), "{}: a fetched source needs verification.hash", f.path);
+                    assert!(
+                        source.starts_with("data:"),
+                        "{}: a fetched source needs verification.hash",
+                        f.path
+                    );
                 }
                 (source, hash.map(|h| json!({"hash": h})), bytes)
             };
-            placed.push(Placed { path: f.path.clone(), bytes });
+            placed.push(Placed {
+                path: f.path.clone(),
+                bytes,
+            });
             json!({
                 "path": f.path, "overwrite": f.overwrite, "mode": mode(&f.mode),
                 "user": owner(&f.user), "group": owner(&f.group),
@@ -158,13 +192,19 @@ pub fn translate(text: &str, out_dir: &Path) -> (Value, Vec<Placed>) {
 }
 
 fn data_url(bytes: &[u8]) -> String {
-    format!("data:;base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+    format!(
+        "data:;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
 }
 
 fn strip_nulls(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
-            map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, strip_nulls(v))).collect(),
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, strip_nulls(v)))
+                .collect(),
         ),
         Value::Array(items) => Value::Array(items.into_iter().map(strip_nulls).collect()),
         other => other,
@@ -173,16 +213,23 @@ fn strip_nulls(value: Value) -> Value {
 
 /// Every docker-style `auth` in a placed JSON document decodes to `user:password` with a user.
 pub fn check_auths(path: &str, bytes: &[u8]) {
-    let doc: Value = serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("{path}: not JSON: {e}"));
+    let doc: Value =
+        serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("{path}: not JSON: {e}"));
     let entries: BTreeMap<String, Value> = match doc.get("auths") {
         Some(auths) => serde_json::from_value(auths.clone()).unwrap(),
         None => serde_json::from_value(doc.clone()).unwrap(),
     };
     for (key, entry) in entries {
-        let auth = entry["auth"].as_str().unwrap_or_else(|| panic!("{path}: {key} has no auth"));
-        let decoded = base64::engine::general_purpose::STANDARD.decode(auth).unwrap();
+        let auth = entry["auth"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: {key} has no auth"));
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(auth)
+            .unwrap();
         let text = String::from_utf8(decoded).unwrap();
-        let (user, _) = text.split_once(':').unwrap_or_else(|| panic!("{path}: {key}: auth has no ':'"));
+        let (user, _) = text
+            .split_once(':')
+            .unwrap_or_else(|| panic!("{path}: {key}: auth has no ':'"));
         assert!(!user.is_empty(), "{path}: {key}: empty user");
     }
 }

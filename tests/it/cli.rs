@@ -1,0 +1,242 @@
+//! The command line: stdout carries only data, exit codes, atomic all-or-nothing output.
+
+use std::os::unix::fs::PermissionsExt;
+
+use sha2::{Digest, Sha512};
+
+use crate::support::{copy_tree, fixtures, read_tree, regforge, regforge_in, text};
+
+fn quickstart() -> String {
+    fixtures()
+        .join("quickstart/regforge.yaml")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn stdout_prints_one_target_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = quickstart();
+    let result = regforge_in(
+        dir.path(),
+        &["-i", &inv, "render", "flatcar-workers", "--stdout"],
+        &[],
+        None,
+    );
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let want = std::fs::read(fixtures().join("quickstart/expected/flatcar-workers.bu")).unwrap();
+    assert_eq!(result.stdout, want);
+    assert!(
+        text(&result.stderr).contains("1 artifact(s) of target flatcar-workers were not written")
+    );
+    assert!(read_tree(dir.path()).is_empty(), "--stdout wrote files");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let inv = quickstart();
+    for args in [
+        vec!["-i", &inv, "render", "--stdout"],
+        vec!["-i", &inv, "render", "no-such-target"],
+        vec!["-i", &inv, "document", "kubeconfig"],
+        vec![
+            "-i",
+            &inv,
+            "document",
+            "docker-config",
+            "--registry",
+            "ghcr.io",
+        ],
+        vec!["render", "--bogus-flag"],
+    ] {
+        let result = regforge(&args, &[], None);
+        assert_eq!(
+            result.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&result.stderr)
+        );
+        assert!(result.stdout.is_empty());
+    }
+    let result = regforge(&["-i", &inv, "render", "nope"], &[], None);
+    assert!(
+        text(&result.stderr).contains("no target `nope`"),
+        "{}",
+        text(&result.stderr)
+    );
+}
+
+#[test]
+fn hash_matches_sha512_of_file_and_stdin() {
+    let artifact =
+        fixtures().join("quickstart/expected/artifacts/docker-config-dc0bda7bfcf1a27e.json");
+    let bytes = std::fs::read(&artifact).unwrap();
+    let want = format!("sha512-{}\n", hex::encode(Sha512::digest(&bytes)));
+    assert!(
+        want.starts_with("sha512-dc0bda7bfcf1a27e"),
+        "artifact name carries the hash prefix"
+    );
+    let from_file = regforge(&["hash", artifact.to_str().unwrap()], &[], None);
+    assert_eq!(text(&from_file.stdout), want);
+    let from_stdin = regforge(&["hash", "-"], &[], Some(&bytes));
+    assert_eq!(text(&from_stdin.stdout), want);
+    let missing = regforge(&["hash", "/nonexistent/file"], &[], None);
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(
+        text(&missing.stderr),
+        "error: cannot read /nonexistent/file: No such file or directory\n"
+    );
+}
+
+#[test]
+fn document_command_gives_the_bytes_placed_by_targets() {
+    let inv = quickstart();
+    let result = regforge(
+        &[
+            "-i",
+            &inv,
+            "document",
+            "docker-config",
+            "--registry",
+            "quay.io",
+            "--registry",
+            "registry.example.com:5000",
+        ],
+        &[],
+        None,
+    );
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    // fcos-builders places exactly these two registries inline.
+    let bu =
+        std::fs::read_to_string(fixtures().join("quickstart/expected/fcos-builders.bu")).unwrap();
+    let config: serde_yaml::Value = serde_yaml::from_str(&bu).unwrap();
+    let inline = config["storage"]["files"][0]["contents"]["inline"]
+        .as_str()
+        .unwrap();
+    assert_eq!(text(&result.stdout), inline);
+    // With no --registry it is the bare docker-config target.
+    let all = regforge(&["-i", &inv, "document", "docker-config"], &[], None);
+    assert_eq!(
+        all.stdout,
+        std::fs::read(fixtures().join("quickstart/expected/docker-config.json")).unwrap()
+    );
+}
+
+#[test]
+fn document_output_file_is_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("config.json");
+    let result = regforge(
+        &[
+            "-i",
+            &quickstart(),
+            "document",
+            "dockercfg",
+            "--registry",
+            "quay.io",
+            "-o",
+            dest.to_str().unwrap(),
+        ],
+        &[],
+        None,
+    );
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    assert!(result.stdout.is_empty());
+    assert_eq!(
+        std::fs::metadata(&dest).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(text(&std::fs::read(&dest).unwrap()).contains("https://quay.io/v1/"));
+}
+
+#[test]
+fn a_failing_target_leaves_the_out_dir_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("quickstart"), dir.path());
+    let out = dir.path().join("out");
+    let inv = dir.path().join("regforge.yaml");
+    let first = regforge(
+        &[
+            "-i",
+            inv.to_str().unwrap(),
+            "render",
+            "--out-dir",
+            out.to_str().unwrap(),
+        ],
+        &[],
+        None,
+    );
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let before = read_tree(&out);
+    // Change a password (so every file would change) and add a target that cannot render.
+    std::fs::write(dir.path().join("secrets/quay.token"), "rotated\n").unwrap();
+    let mut yaml = std::fs::read_to_string(&inv).unwrap();
+    yaml.push_str("  - name: zz-broken\n    format: dockercfg\n");
+    std::fs::write(&inv, yaml).unwrap();
+    let second = regforge(
+        &[
+            "-i",
+            inv.to_str().unwrap(),
+            "render",
+            "--out-dir",
+            out.to_str().unwrap(),
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(second.status.code(), Some(1));
+    assert!(text(&second.stderr).contains("target zz-broken: dockercfg: registry 012345678910.dkr.ecr.us-east-1.amazonaws.com uses a credential helper"), "{}", text(&second.stderr));
+    assert_eq!(read_tree(&out), before, "the out-dir changed");
+    // And the files written are private.
+    let mode = std::fs::metadata(out.join("flatcar-workers.bu"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn inventory_from_env_or_working_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("quickstart"), dir.path());
+    let want = std::fs::read(fixtures().join("quickstart/expected/docker-config.json")).unwrap();
+    let from_cwd = regforge_in(
+        dir.path(),
+        &["render", "docker-config", "--stdout"],
+        &[],
+        None,
+    );
+    assert_eq!(from_cwd.stdout, want, "{}", text(&from_cwd.stderr));
+    let elsewhere = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("regforge.yaml");
+    let from_env = regforge_in(
+        elsewhere.path(),
+        &["render", "docker-config", "--stdout"],
+        &[("REGFORGE_INVENTORY", inv.to_str().unwrap())],
+        None,
+    );
+    assert_eq!(from_env.stdout, want, "{}", text(&from_env.stderr));
+    let none = regforge_in(elsewhere.path(), &["render"], &[], None);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(
+        text(&none.stderr)
+            .contains("cannot read inventory regforge.yaml: No such file or directory"),
+        "{}",
+        text(&none.stderr)
+    );
+}
+
+#[test]
+fn every_command_has_help_with_examples() {
+    for args in [
+        vec!["--help"],
+        vec!["render", "--help"],
+        vec!["document", "--help"],
+        vec!["hash", "--help"],
+    ] {
+        let result = regforge(&args, &[], None);
+        assert!(result.status.success());
+        assert!(text(&result.stdout).contains("Examples:"), "{args:?}");
+    }
+}

@@ -11,12 +11,22 @@ fn render_bad(inventory: &str) -> String {
     std::fs::write(dir.path().join("pw"), SECRET).unwrap();
     let out = dir.path().join("out");
     let result = regforge(
-        &["-i", dir.path().join("regforge.yaml").to_str().unwrap(), "render", "--out-dir", out.to_str().unwrap()],
+        &[
+            "-i",
+            dir.path().join("regforge.yaml").to_str().unwrap(),
+            "render",
+            "--out-dir",
+            out.to_str().unwrap(),
+        ],
         &[("PW", SECRET)],
         None,
     );
     let stderr = text(&result.stderr);
-    assert_eq!(result.status.code(), Some(1), "expected exit 1 for:\n{inventory}\nstderr: {stderr}");
+    assert_eq!(
+        result.status.code(),
+        Some(1),
+        "expected exit 1 for:\n{inventory}\nstderr: {stderr}"
+    );
     assert!(result.stdout.is_empty(), "stdout: {}", text(&result.stdout));
     assert!(!out.exists(), "output was written for:\n{inventory}");
     assert!(!stderr.contains(SECRET), "the secret leaked: {stderr}");
@@ -26,11 +36,15 @@ fn render_bad(inventory: &str) -> String {
 fn assert_error(inventory: &str, location: &str, message: &str) {
     let stderr = render_bad(inventory);
     let want = format!("regforge.yaml:{location}");
-    assert!(stderr.contains(&want), "missing location {want} in: {stderr}");
+    assert!(
+        stderr.contains(&want),
+        "missing location {want} in: {stderr}"
+    );
     assert!(stderr.contains(message), "missing `{message}` in: {stderr}");
 }
 
-const GOOD_REGISTRY: &str = "registries:\n  - address: quay.io\n    username: robot\n    password: {file: pw}\n";
+const GOOD_REGISTRY: &str =
+    "registries:\n  - address: quay.io\n    username: robot\n    password: {file: pw}\n";
 
 fn with_target(target: &str) -> String {
     format!("{GOOD_REGISTRY}targets:\n{target}")
@@ -47,8 +61,16 @@ fn unknown_key() {
 
 #[test]
 fn missing_field() {
-    assert_error("registries:\n  - address: quay.io\n    password: {file: pw}\n", "2:5", "registries[0]: missing field `username`");
-    assert_error(&with_target("  - format: docker-config\n"), "6:5", "missing field `name`");
+    assert_error(
+        "registries:\n  - address: quay.io\n    password: {file: pw}\n",
+        "2:5",
+        "registries[0]: missing field `username`",
+    );
+    assert_error(
+        &with_target("  - format: docker-config\n"),
+        "6:5",
+        "missing field `name`",
+    );
 }
 
 #[test]
@@ -62,15 +84,23 @@ fn wrong_type() {
 
 #[test]
 fn wrong_type_of_a_secret_does_not_echo_it() {
-    let inventory = format!("registries:\n  - address: quay.io\n    username: robot\n    password: [{SECRET}]\n");
+    let inventory = format!(
+        "registries:\n  - address: quay.io\n    username: robot\n    password: [{SECRET}]\n"
+    );
     let stderr = render_bad(&inventory);
     assert!(stderr.contains("regforge.yaml:4:15: registries[0].password: expected a string, {env: NAME} or {file: PATH}, found a list"), "{stderr}");
 }
 
 #[test]
 fn duplicate_registry() {
-    let inventory = format!("{GOOD_REGISTRY}  - address: quay.io\n    username: other\n    password: {{env: PW}}\n");
-    assert_error(&inventory, "5:14", "registries[1].address: registry quay.io is already defined at registries[0]");
+    let inventory = format!(
+        "{GOOD_REGISTRY}  - address: quay.io\n    username: other\n    password: {{env: PW}}\n"
+    );
+    assert_error(
+        &inventory,
+        "5:14",
+        "registries[1].address: registry quay.io is already defined at registries[0]",
+    );
     // Hub aliases are one registry.
     let hub = "registries:\n  - {address: docker.io, username: a, password: {env: PW}}\n  - {address: index.docker.io, username: b, password: {env: PW}}\n";
     assert_error(hub, "3:15", "registry index.docker.io is already defined");
@@ -93,38 +123,73 @@ fn address_with_scheme_or_spaces() {
 #[test]
 fn relative_file_path() {
     let t = "  - name: n\n    format: cloud-config\n    files:\n      - {document: docker-config, path: .docker/config.json}\n";
-    assert_error(&with_target(t), "9:41", "targets[0].files[0].path: `.docker/config.json` is relative");
+    assert_error(
+        &with_target(t),
+        "9:41",
+        "targets[0].files[0].path: `.docker/config.json` is relative",
+    );
 }
 
 #[test]
 fn unknown_document_format_variant_version() {
-    let t = "  - name: n\n    format: cloud-config\n    files:\n      - {document: kube, path: /x}\n";
-    assert_error(&with_target(t), "9:20", "targets[0].files[0].document: unknown document `kube`; accepted: docker-config, dockercfg");
-    assert_error(&with_target("  - name: n\n    format: ansible\n"), "7:13", "targets[0].format: unknown format `ansible`; accepted: butane, cloud-config, docker-config, dockercfg");
+    let t =
+        "  - name: n\n    format: cloud-config\n    files:\n      - {document: kube, path: /x}\n";
+    assert_error(
+        &with_target(t),
+        "9:20",
+        "targets[0].files[0].document: unknown document `kube`; accepted: docker-config, dockercfg",
+    );
+    assert_error(
+        &with_target("  - name: n\n    format: ansible\n"),
+        "7:13",
+        "targets[0].format: unknown format `ansible`; accepted: butane, cloud-config, docker-config, dockercfg",
+    );
     let butane = |variant: &str, version: &str| {
-        with_target(&format!("  - name: n\n    format: butane\n    variant: {variant}\n    version: {version}\n    files:\n      - {{document: docker-config, path: /x}}\n"))
+        with_target(&format!(
+            "  - name: n\n    format: butane\n    variant: {variant}\n    version: {version}\n    files:\n      - {{document: docker-config, path: /x}}\n"
+        ))
     };
     let supported = "supported: flatcar 1.0.0, flatcar 1.1.0, fcos 1.4.0, fcos 1.5.0";
-    assert_error(&butane("rhcos", "1.0.0"), "8:14", &format!("targets[0].variant: butane rhcos 1.0.0 is not supported; {supported}"));
-    assert_error(&butane("fcos", "1.9.0"), "9:14", &format!("targets[0].version: butane fcos 1.9.0 is not supported; {supported}"));
+    assert_error(
+        &butane("rhcos", "1.0.0"),
+        "8:14",
+        &format!("targets[0].variant: butane rhcos 1.0.0 is not supported; {supported}"),
+    );
+    assert_error(
+        &butane("fcos", "1.9.0"),
+        "9:14",
+        &format!("targets[0].version: butane fcos 1.9.0 is not supported; {supported}"),
+    );
 }
 
 #[test]
 fn target_naming_an_unknown_registry() {
     let t = "  - name: n\n    format: docker-config\n    registries: [quay.io, ghcr.io]\n";
-    assert_error(&with_target(t), "8:27", "targets[0].registries[1]: no registry `ghcr.io` in the inventory; defined: quay.io");
+    assert_error(
+        &with_target(t),
+        "8:27",
+        "targets[0].registries[1]: no registry `ghcr.io` in the inventory; defined: quay.io",
+    );
 }
 
 #[test]
 fn remote_without_url() {
     let t = "  - name: n\n    format: butane\n    variant: fcos\n    version: 1.5.0\n    files:\n      - {document: docker-config, path: /x, delivery: remote}\n";
-    assert_error(&with_target(t), "11:55", "targets[0].files[0].delivery: remote delivery needs the target's `remote.url`");
+    assert_error(
+        &with_target(t),
+        "11:55",
+        "targets[0].files[0].delivery: remote delivery needs the target's `remote.url`",
+    );
 }
 
 #[test]
 fn unset_environment_variable() {
     let inventory = "registries:\n  - address: quay.io\n    username: robot\n    password: {env: NOT_SET_ANYWHERE}\ntargets:\n  - {name: n, format: docker-config}\n";
-    assert_error(inventory, "4:15", "registries[0].password: environment variable NOT_SET_ANYWHERE is not set");
+    assert_error(
+        inventory,
+        "4:15",
+        "registries[0].password: environment variable NOT_SET_ANYWHERE is not set",
+    );
 }
 
 #[test]
@@ -136,20 +201,39 @@ fn unreadable_secret_file() {
 #[test]
 fn decimal_mode_that_means_octal() {
     let t = "  - name: n\n    format: cloud-config\n    files:\n      - document: docker-config\n        path: /root/.docker/config.json\n        mode: 644\n";
-    assert_error(&with_target(t), "11:15", "targets[0].files[0].mode: mode 644 is decimal (0o1204 in octal), which is surely not meant; write 0644");
+    assert_error(
+        &with_target(t),
+        "11:15",
+        "targets[0].files[0].mode: mode 644 is decimal (0o1204 in octal), which is surely not meant; write 0644",
+    );
 }
 
 #[test]
 fn syntax_error_is_located() {
-    assert_error("registries:\n  - address: quay.io\n   username: x\n", "3:", "");
+    assert_error(
+        "registries:\n  - address: quay.io\n   username: x\n",
+        "3:",
+        "",
+    );
 }
 
 #[test]
 fn literal_secret_warns_without_echoing_it() {
     let dir = tempfile::tempdir().unwrap();
-    let inventory = format!("registries:\n  - {{address: quay.io, username: robot, password: '{SECRET}'}}\ntargets:\n  - {{name: n, format: docker-config}}\n");
+    let inventory = format!(
+        "registries:\n  - {{address: quay.io, username: robot, password: '{SECRET}'}}\ntargets:\n  - {{name: n, format: docker-config}}\n"
+    );
     std::fs::write(dir.path().join("regforge.yaml"), inventory).unwrap();
-    let result = regforge(&["-i", dir.path().join("regforge.yaml").to_str().unwrap(), "render", "--stdout"], &[], None);
+    let result = regforge(
+        &[
+            "-i",
+            dir.path().join("regforge.yaml").to_str().unwrap(),
+            "render",
+            "--stdout",
+        ],
+        &[],
+        None,
+    );
     let stderr = text(&result.stderr);
     assert!(result.status.success(), "{stderr}");
     assert!(stderr.contains("warning: ") && stderr.contains("regforge.yaml:2:51: registries[0].password: the password is written in the inventory"), "{stderr}");

@@ -14,7 +14,11 @@ fn every_cloud_config_passes_cloud_init_schema() {
         for entry in std::fs::read_dir(out.path()).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "yaml") {
-                let result = Command::new(&cloud_init).args(["schema", "--config-file"]).arg(&path).output().unwrap();
+                let result = Command::new(&cloud_init)
+                    .args(["schema", "--config-file"])
+                    .arg(&path)
+                    .output()
+                    .unwrap();
                 assert!(
                     result.status.success() && text(&result.stdout).contains("Valid cloud-config"),
                     "{}: {}{}",
@@ -40,7 +44,8 @@ fn every_butane_is_strict_and_its_ignition_validates() {
             if !path.extension().is_some_and(|e| e == "bu") {
                 continue;
             }
-            let (ignition, placed) = butane::translate(&std::fs::read_to_string(&path).unwrap(), out.path());
+            let (ignition, placed) =
+                butane::translate(&std::fs::read_to_string(&path).unwrap(), out.path());
             for file in &placed {
                 butane::check_auths(&file.path, &file.bytes);
             }
@@ -61,7 +66,10 @@ fn every_butane_is_strict_and_its_ignition_validates() {
             }
         }
     }
-    assert!(strict >= 6 && validated >= 3, "strict {strict}, validated {validated}");
+    assert!(
+        strict >= 6 && validated >= 3,
+        "strict {strict}, validated {validated}"
+    );
     eprintln!("butane: {strict} strict, {validated} accepted by ignition-validate");
 }
 
@@ -74,5 +82,8 @@ fn ignition_validate_rejects_a_wrong_hash() {
     let bad = r#"{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"/x","contents":{"source":"https://h/x","verification":{"hash":"sha512-00"}}}]}}"#;
     std::fs::write(&path, bad).unwrap();
     let result = Command::new(&validate).arg(&path).output().unwrap();
-    assert!(!result.status.success(), "ignition-validate accepted a bad hash");
+    assert!(
+        !result.status.success(),
+        "ignition-validate accepted a bad hash"
+    );
 }

@@ -26,12 +26,27 @@ pub fn cases() -> Vec<PathBuf> {
 
 /// Runs regforge with a clean environment (PATH and HOME only, plus `env`).
 pub fn regforge(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
+    regforge_in(&root(), args, env, stdin)
+}
+
+/// Like `regforge`, run in the folder `cwd`.
+pub fn regforge_in(
+    cwd: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&[u8]>,
+) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_regforge"));
-    cmd.args(args).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    cmd.current_dir(cwd);
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("regforge runs");
     let mut pipe = child.stdin.take().unwrap();
     pipe.write_all(stdin.unwrap_or_default()).unwrap();
@@ -58,8 +73,20 @@ fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
         if path.is_dir() {
             walk(base, &path, out);
         } else {
-            out.insert(path.strip_prefix(base).unwrap().to_path_buf(), std::fs::read(&path).unwrap());
+            out.insert(
+                path.strip_prefix(base).unwrap().to_path_buf(),
+                std::fs::read(&path).unwrap(),
+            );
         }
+    }
+}
+
+/// Copies a folder tree (a fixture) to `dest`.
+pub fn copy_tree(from: &Path, dest: &Path) {
+    for (path, bytes) in read_tree(from) {
+        let target = dest.join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, bytes).unwrap();
     }
 }
 
@@ -68,11 +95,22 @@ pub fn render_case(case: &Path) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
     let inventory = case.join("regforge.yaml");
     let result = regforge(
-        &["-i", inventory.to_str().unwrap(), "render", "--out-dir", out.path().to_str().unwrap()],
+        &[
+            "-i",
+            inventory.to_str().unwrap(),
+            "render",
+            "--out-dir",
+            out.path().to_str().unwrap(),
+        ],
         &[],
         None,
     );
-    assert!(result.status.success(), "{}: {}", case.display(), text(&result.stderr));
+    assert!(
+        result.status.success(),
+        "{}: {}",
+        case.display(),
+        text(&result.stderr)
+    );
     out
 }
 
