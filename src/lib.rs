@@ -123,14 +123,17 @@ fn render_target(
         _ => Vec::new(),
     };
     let template = match &target.template {
-        Some((path, origin)) => Some(std::fs::read_to_string(path).map_err(|e| RenderError {
-            target: target.name.clone(),
-            message: format!(
-                "{origin}: cannot read template {}: {}",
-                path.display(),
-                credentials::io_reason(&e)
-            ),
-        })?),
+        Some((path, origin)) => {
+            let source = std::fs::read_to_string(path).map_err(|e| RenderError {
+                target: target.name.clone(),
+                message: format!(
+                    "{origin}: cannot read template {}: {}",
+                    path.display(),
+                    credentials::io_reason(&e)
+                ),
+            })?;
+            Some((path.display().to_string(), source))
+        }
         None => None,
     };
     let selected: Vec<_> = target
@@ -144,7 +147,7 @@ fn render_target(
         &placed,
         &directories,
         &selected,
-        template.as_deref(),
+        template,
     )?;
     verify::verify(target, &text, &placed)?;
     let artifacts = placed

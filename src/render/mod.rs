@@ -130,14 +130,15 @@ struct RegistryContext {
     helper: Option<String>,
 }
 
-/// Renders one provisioning target with the built-in template or `template_source`.
+/// Renders one provisioning target with the built-in template, or with `user_template`
+/// (its name for messages, and its source).
 pub fn render(
     env: &Environment,
     target: &Target,
     files: &[PlacedFile],
     directories: &[Directory],
     registries: &[&Registry],
-    template_source: Option<&str>,
+    user_template: Option<(String, String)>,
 ) -> Result<String, RenderError> {
     let ctx = Value::from(minijinja::value::Serde(context(
         target,
@@ -149,8 +150,14 @@ pub fn render(
         target: target.name.clone(),
         message: describe(&e),
     };
-    match template_source {
-        Some(source) => env.render_str(source, ctx).map_err(fail),
+    match user_template {
+        Some((name, source)) => {
+            // An owned copy of the environment, so messages can name the user's file.
+            let mut env = env.clone();
+            env.add_template_owned(name.clone(), source)
+                .and_then(|()| env.get_template(&name)?.render(ctx))
+                .map_err(fail)
+        }
         None => {
             let name = match target.format {
                 TargetFormat::Butane(_) => "butane",

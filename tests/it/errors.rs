@@ -239,3 +239,60 @@ fn literal_secret_warns_without_echoing_it() {
     assert!(stderr.contains("warning: ") && stderr.contains("regforge.yaml:2:51: registries[0].password: the password is written in the inventory"), "{stderr}");
     assert!(!stderr.contains(SECRET));
 }
+
+/// Renders the quickstart's first registry with a user template; returns (exit code, stderr).
+fn render_with_template(template: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pw"), SECRET).unwrap();
+    std::fs::write(dir.path().join("t.bu.j2"), template).unwrap();
+    let inventory = format!(
+        "{GOOD_REGISTRY}targets:\n  - name: custom\n    format: butane\n    variant: fcos\n    version: 1.5.0\n    template: t.bu.j2\n    files:\n      - {{document: docker-config, path: /root/.docker/config.json}}\n"
+    );
+    std::fs::write(dir.path().join("regforge.yaml"), inventory).unwrap();
+    let out = dir.path().join("out");
+    let result = regforge(
+        &[
+            "-i",
+            dir.path().join("regforge.yaml").to_str().unwrap(),
+            "render",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        &[],
+        None,
+    );
+    assert!(!out.exists());
+    let stderr = text(&result.stderr);
+    assert!(!stderr.contains(SECRET), "{stderr}");
+    (result.status.code(), stderr)
+}
+
+#[test]
+fn a_template_that_misplaces_a_file_is_refused() {
+    let template = "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n{% for f in files %}\n    - path: {{ f.path }}\n      mode: {{ f.mode.octal }}\n      contents:\n        inline: {{ f.contents_base64 }}\n{% endfor %}\n";
+    let (code, stderr) = render_with_template(template);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("target custom: the rendered /root/.docker/config.json does not match what regforge computed: the placed content"), "{stderr}");
+    assert!(stderr.contains("check the target's template"), "{stderr}");
+}
+
+#[test]
+fn a_template_using_an_undefined_value_is_refused() {
+    let (code, stderr) = render_with_template("variant: fcos\nversion: {{ target.versoin }}\n");
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("target custom: ") && stderr.contains("undefined"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_template_that_forgets_a_file_is_refused() {
+    let (code, stderr) =
+        render_with_template("variant: fcos\nversion: 1.5.0\nstorage:\n  files: []\n");
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("the file is placed 0 times, not once"),
+        "{stderr}"
+    );
+}

@@ -41,7 +41,7 @@ fn every_butane_is_strict_and_its_ignition_validates() {
         let out = render_case(&case);
         for entry in std::fs::read_dir(out.path()).unwrap() {
             let path = entry.unwrap().path();
-            if !path.extension().is_some_and(|e| e == "bu") {
+            if path.extension().is_none_or(|e| e != "bu") {
                 continue;
             }
             let (ignition, placed) =
