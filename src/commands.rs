@@ -48,10 +48,13 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
                 }
                 return print(&target.file.bytes);
             }
-            let files: Vec<_> = rendered
+            let mut files: Vec<_> = rendered
                 .into_iter()
                 .flat_map(|t| std::iter::once(t.file).chain(t.artifacts))
                 .collect();
+            // Targets sharing a document share its content-named artifact: write it once.
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            files.dedup_by(|a, b| a.path == b.path);
             output::write_tree(&out_dir, &files)?;
             eprintln!("wrote {} file(s) to {}", files.len(), out_dir.display());
             Ok(())

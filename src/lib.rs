@@ -78,12 +78,6 @@ fn render_target(
     registries: &[RegistryCredential],
     template_env: &minijinja::Environment,
 ) -> Result<RenderedTarget, Error> {
-    if registries.is_empty() {
-        return Err(Error::Usage(format!(
-            "target {}: selects no registries; add one to the inventory",
-            target.name
-        )));
-    }
     let document = |kind| {
         documents::build(kind, registries).map_err(|source| Error::Document {
             target: target.name.clone(),

@@ -86,6 +86,21 @@ fn check_butane_file(entry: &Value, file: &PlacedFile) -> Result<(), String> {
     if mode_of(entry, "mode") != Some(file.spec.mode) {
         return Err(format!("mode is not {}", file.spec.mode));
     }
+    if entry.get("overwrite").and_then(Value::as_bool) != Some(true) {
+        return Err("overwrite is not true".into());
+    }
+    for (key, want) in [("user", &file.spec.user), ("group", &file.spec.group)] {
+        let got = entry
+            .get(key)
+            .and_then(|o| o.get("name"))
+            .and_then(Value::as_str);
+        if got != want.as_deref() {
+            return Err(format!(
+                "{key} is not {}",
+                want.as_deref().unwrap_or("unset")
+            ));
+        }
+    }
     let contents = entry.get("contents").ok_or("it has no contents")?;
     let text = |key: &str| contents.get(key).and_then(Value::as_str);
     let artifact = file.artifact.as_ref();
@@ -130,8 +145,19 @@ fn check_butane_file(entry: &Value, file: &PlacedFile) -> Result<(), String> {
 }
 
 fn check_cloud_config_file(entry: &Value, file: &PlacedFile) -> Result<(), String> {
-    if mode_of(entry, "permissions") != Some(file.spec.mode) {
+    // cloud-init's schema wants a string; an unquoted decimal would also be misread.
+    if !entry.get("permissions").is_some_and(Value::is_string)
+        || mode_of(entry, "permissions") != Some(file.spec.mode)
+    {
         return Err(format!("permissions are not '{}'", file.spec.mode));
+    }
+    let owner = entry.get("owner").and_then(Value::as_str);
+    let want_owner = file.spec.owner();
+    if owner != want_owner.as_deref() {
+        return Err(format!(
+            "owner is not {}",
+            want_owner.as_deref().unwrap_or("unset")
+        ));
     }
     let content = entry
         .get("content")

@@ -121,6 +121,18 @@ pub struct FileSpec {
     pub origin: Origin,
 }
 
+impl FileSpec {
+    /// cloud-config's `owner`: `user:group`, `user`, or `:group` (keep the user, set the group).
+    pub fn owner(&self) -> Option<String> {
+        match (&self.user, &self.group) {
+            (Some(u), Some(g)) => Some(format!("{u}:{g}")),
+            (Some(u), None) => Some(u.clone()),
+            (None, Some(g)) => Some(format!(":{g}")),
+            (None, None) => None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Delivery {
     Inline,
@@ -355,6 +367,12 @@ impl Validator<'_> {
     ) -> Result<Target, InventoryError> {
         let format = self.format(at, &t)?;
         let selected = self.select(at, t.registries, registries)?;
+        if t.remote.is_some() && !matches!(format, TargetFormat::Butane(_)) {
+            return self.error(
+                &format!("{at}.remote"),
+                "`remote` is for butane targets, the only format that fetches artifacts",
+            );
+        }
         let remote_url = match t.remote {
             Some(remote) => Some(self.remote_url(&format!("{at}.remote.url"), remote.url)?),
             None => None,
@@ -457,6 +475,9 @@ impl Validator<'_> {
         registries: &[Registry],
     ) -> Result<Vec<usize>, InventoryError> {
         let Some(wanted) = wanted else {
+            if registries.is_empty() {
+                return self.error(at, "the inventory has no registries for this target to use; add one under `registries`");
+            }
             return Ok((0..registries.len()).collect());
         };
         let mut picked = BTreeSet::new();
@@ -483,6 +504,9 @@ impl Validator<'_> {
                     );
                 }
             }
+        }
+        if picked.is_empty() {
+            return self.error(&format!("{at}.registries"), "the target selects no registries; name at least one, or leave `registries` out for all");
         }
         // Inventory order, whatever order the target lists them in.
         Ok(picked.into_iter().collect())

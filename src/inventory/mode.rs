@@ -81,7 +81,11 @@ fn is_ordinary(mode: u32) -> bool {
     let classes = [mode & 0o7, (mode >> 3) & 0o7, (mode >> 6) & 0o7];
     let mut seen = 0;
     for class in classes {
-        if class & seen != seen || (class & 0o3 != 0 && class & 0o4 == 0) {
+        let executes_where_readers_do_not = class & 0o1 != 0 && seen & 0o4 != 0 && seen & 0o1 == 0;
+        if class & seen != seen
+            || (class & 0o3 != 0 && class & 0o4 == 0)
+            || executes_where_readers_do_not
+        {
             return false;
         }
         seen |= class;

@@ -217,12 +217,7 @@ fn context<'a>(
 fn file_context<'a>(file: &'a PlacedFile) -> FileContext<'a> {
     let spec = file.spec;
     let contents = std::str::from_utf8(&file.document.bytes).ok();
-    let owner = match (&spec.user, &spec.group) {
-        (Some(u), Some(g)) => Some(format!("{u}:{g}")),
-        (Some(u), None) => Some(u.clone()),
-        (None, Some(g)) => Some(format!(":{g}")),
-        (None, None) => None,
-    };
+    let owner = spec.owner();
     FileContext {
         path: &spec.path,
         document: file.document.kind.name(),

@@ -74,8 +74,8 @@ fn is_printable(c: char) -> bool {
 /// Plain scalars are kept to unambiguous words and paths: nothing a YAML 1.1 reader could
 /// take for a number, boolean, null or timestamp, and no indicator characters.
 fn is_plain_safe(value: &str) -> bool {
-    const KEYWORDS: [&str; 11] = [
-        "y", "n", "yes", "no", "true", "false", "on", "off", "null", "~", "nan",
+    const KEYWORDS: [&str; 10] = [
+        "y", "n", "yes", "no", "true", "false", "on", "off", "null", "nan",
     ];
     let Some(first) = value.chars().next() else {
         return false;
@@ -87,7 +87,6 @@ fn is_plain_safe(value: &str) -> bool {
         // `:` only inside a word (URLs): at the end it would start a mapping.
         && !value.ends_with(':')
         && !KEYWORDS.contains(&value.to_ascii_lowercase().as_str())
-        && !value.to_ascii_lowercase().starts_with(".inf")
 }
 
 #[cfg(test)]

@@ -269,7 +269,7 @@ fn render_with_template(template: &str) -> (Option<i32>, String) {
 
 #[test]
 fn a_template_that_misplaces_a_file_is_refused() {
-    let template = "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n{% for f in files %}\n    - path: {{ f.path }}\n      mode: {{ f.mode.octal }}\n      contents:\n        inline: {{ f.contents_base64 }}\n{% endfor %}\n";
+    let template = "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n{% for f in files %}\n    - path: {{ f.path }}\n      mode: {{ f.mode.octal }}\n      overwrite: true\n      contents:\n        inline: {{ f.contents_base64 }}\n{% endfor %}\n";
     let (code, stderr) = render_with_template(template);
     assert_eq!(code, Some(1));
     assert!(stderr.contains("target custom: the rendered /root/.docker/config.json does not match what regforge computed: the placed content"), "{stderr}");
@@ -294,5 +294,26 @@ fn a_template_that_forgets_a_file_is_refused() {
     assert!(
         stderr.contains("the file is placed 0 times, not once"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn remote_outside_butane_and_empty_selections() {
+    let t = "  - name: n\n    format: docker-config\n    remote: {url: http://h/}\n";
+    assert_error(
+        &with_target(t),
+        "8:13",
+        "targets[0].remote: `remote` is for butane targets",
+    );
+    let t = "  - name: n\n    format: docker-config\n    registries: []\n";
+    assert_error(
+        &with_target(t),
+        "8:17",
+        "targets[0].registries: the target selects no registries",
+    );
+    assert_error(
+        "targets:\n  - {name: n, format: docker-config}\n",
+        "2:5",
+        "targets[0]: the inventory has no registries",
     );
 }
