@@ -200,12 +200,8 @@ pub fn parse(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), Inven
 }
 
 fn serde_error(map: &SourceMap, e: &serde_yaml::Error) -> InventoryError {
-    let text = e.to_string();
-    // serde_yaml appends " at line L column C"; the origin carries that in front instead.
-    let message = match text.rfind(" at line ") {
-        Some(cut) => &text[..cut],
-        None => &text,
-    };
+    let text = without_positions(&e.to_string());
+    let message = text.as_str();
     let (field, message) = match message.split_once(": ") {
         Some((field, rest)) if !field.contains(' ') => (field.trim_start_matches('.'), rest),
         _ => ("", message),
@@ -220,6 +216,28 @@ fn serde_error(map: &SourceMap, e: &serde_yaml::Error) -> InventoryError {
         },
         message: message.to_string(),
     }
+}
+
+/// serde_yaml writes positions into its messages (" at line L column C"); the
+/// origin carries the position in front instead, so drop them from the text.
+fn without_positions(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(" at line ") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + " at line ".len()..];
+        let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let line_len = digits(tail);
+        match tail[line_len..].strip_prefix(" column ") {
+            Some(col) if line_len > 0 && digits(col) > 0 => rest = &col[digits(col)..],
+            _ => {
+                out.push_str(" at line ");
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 struct Validator<'a> {
@@ -683,4 +701,18 @@ fn butane_specs() -> String {
         .map(|s| format!("{} {}", s.variant, s.version))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn positions_are_dropped_from_parser_messages() {
+        assert_eq!(
+            super::without_positions(
+                "did not find expected '-' indicator at line 3 column 4, while parsing a block collection at line 2 column 3"
+            ),
+            "did not find expected '-' indicator, while parsing a block collection"
+        );
+        assert_eq!(super::without_positions("x at line y"), "x at line y");
+    }
 }
