@@ -156,17 +156,20 @@ fn a_failing_target_leaves_the_out_dir_as_it_was() {
     copy_tree(&fixtures().join("quickstart"), dir.path());
     let out = dir.path().join("out");
     let inv = dir.path().join("regforge.yaml");
-    let first = regforge(
-        &[
-            "-i",
-            inv.to_str().unwrap(),
-            "render",
-            "--out-dir",
-            out.to_str().unwrap(),
-        ],
-        &[],
-        None,
-    );
+    let render = || {
+        regforge(
+            &[
+                "-i",
+                inv.to_str().unwrap(),
+                "render",
+                "--out-dir",
+                out.to_str().unwrap(),
+            ],
+            &[],
+            None,
+        )
+    };
+    let first = render();
     assert!(first.status.success(), "{}", text(&first.stderr));
     let before = read_tree(&out);
     // Change a password (so every file would change) and add a target that cannot render.
@@ -174,17 +177,7 @@ fn a_failing_target_leaves_the_out_dir_as_it_was() {
     let mut yaml = std::fs::read_to_string(&inv).unwrap();
     yaml.push_str("  - name: zz-broken\n    format: dockercfg\n");
     std::fs::write(&inv, yaml).unwrap();
-    let second = regforge(
-        &[
-            "-i",
-            inv.to_str().unwrap(),
-            "render",
-            "--out-dir",
-            out.to_str().unwrap(),
-        ],
-        &[],
-        None,
-    );
+    let second = render();
     assert_eq!(second.status.code(), Some(1));
     assert!(text(&second.stderr).contains("target zz-broken: dockercfg: registry 012345678910.dkr.ecr.us-east-1.amazonaws.com uses a credential helper"), "{}", text(&second.stderr));
     assert_eq!(read_tree(&out), before, "the out-dir changed");
