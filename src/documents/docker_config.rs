@@ -77,6 +77,26 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Whatever the password, docker's decoding (base64, split at the first `:`) gives it back.
+        #[test]
+        fn auth_round_trips(user in "[^:]{1,20}", password in any_password()) {
+            let doc = build(&[basic("quay.io", &user, &password)]).unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+            use base64::Engine;
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(json["auths"]["quay.io"]["auth"].as_str().unwrap())
+                .unwrap();
+            let text = String::from_utf8(decoded).unwrap();
+            let (u, p) = text.split_once(':').unwrap();
+            proptest::prop_assert_eq!((u, p), (user.as_str(), password.as_str()));
+        }
+    }
+
+    fn any_password() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::string::string_regex(".{1,40}").unwrap()
+    }
+
     #[test]
     fn two_registries_on_one_key_are_refused() {
         let err = build(&[basic("quay.io/a", "a", "1"), basic("quay.io/b", "b", "2")]).unwrap_err();
