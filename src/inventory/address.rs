@@ -6,7 +6,7 @@ use std::str::FromStr;
 /// Docker Hub's names; every one of them means the same registry.
 const DOCKER_HUB_HOSTS: [&str; 3] = ["docker.io", "index.docker.io", "registry-1.docker.io"];
 /// The only key under which the docker CLI finds Docker Hub credentials (FORMATS.md §1).
-pub const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
+const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RegistryAddress {
@@ -26,10 +26,6 @@ impl RegistryAddress {
             Some(port) => format!("{}:{port}", self.host),
             None => self.host.clone(),
         }
-    }
-
-    pub fn namespace(&self) -> Option<&str> {
-        self.namespace.as_deref()
     }
 
     /// The `auths` / `credHelpers` key of docker `config.json`: Hub is the v1 index URL,

@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use address::{DOCKER_HUB_KEY, RegistryAddress};
+pub use address::RegistryAddress;
 pub use locate::{Origin, SourceMap};
 pub use mode::FileMode;
 
@@ -30,7 +30,6 @@ pub struct Registry {
     pub login: Login,
     pub email: Option<String>,
     pub insecure: bool,
-    pub origin: Origin,
 }
 
 /// How a registry is logged in to, with secrets still unresolved.
@@ -55,7 +54,6 @@ pub struct Target {
     /// Artifact URL prefix for remote delivery; ends with `/`.
     pub remote_url: Option<String>,
     pub template: Option<(PathBuf, Origin)>,
-    pub origin: Origin,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,7 +116,6 @@ pub struct FileSpec {
     pub user: Option<String>,
     pub group: Option<String>,
     pub delivery: Delivery,
-    pub origin: Origin,
 }
 
 impl FileSpec {
@@ -282,7 +279,6 @@ impl Validator<'_> {
                 login,
                 email: r.email,
                 insecure: r.insecure,
-                origin: self.map.origin(&at),
             });
         }
         Ok(out)
@@ -422,7 +418,6 @@ impl Validator<'_> {
             files,
             remote_url,
             template,
-            origin: self.map.origin(at),
         })
     }
 
@@ -634,7 +629,6 @@ impl Validator<'_> {
             user: f.user,
             group: f.group,
             delivery,
-            origin: self.map.origin(at),
         })
     }
 
