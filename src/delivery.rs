@@ -9,7 +9,11 @@ use crate::inventory::{Delivery, FileMode, FileSpec};
 /// A document placed at a path on the node.
 #[derive(Debug)]
 pub struct PlacedFile<'a> {
+    /// The inventory's file entry: mode, owner and delivery.
     pub spec: &'a FileSpec,
+    /// Where the file lands on the node: the entry's path, or a file inside it for
+    /// documents made of one file per registry.
+    pub path: String,
     pub document: Document,
     pub hash: Sha512Hash,
     /// For remote and local delivery: the file written next to the config.
@@ -26,11 +30,26 @@ pub struct Artifact {
     pub url: Option<String>,
 }
 
+/// Places each file of a document as the entry `spec` says.
 pub fn place<'a>(
+    spec: &'a FileSpec,
+    documents: Vec<Document>,
+    remote_url: Option<&str>,
+) -> impl Iterator<Item = PlacedFile<'a>> {
+    documents
+        .into_iter()
+        .map(move |document| place_one(spec, document, remote_url))
+}
+
+fn place_one<'a>(
     spec: &'a FileSpec,
     document: Document,
     remote_url: Option<&str>,
 ) -> PlacedFile<'a> {
+    let path = match &document.file_name {
+        Some(name) => format!("{}/{name}", spec.path),
+        None => spec.path.clone(),
+    };
     let hash = Sha512Hash::of(&document.bytes);
     let name = artifact_name(&document, &hash);
     let artifact = match spec.delivery {
@@ -51,6 +70,7 @@ pub fn place<'a>(
     };
     PlacedFile {
         spec,
+        path,
         document,
         hash,
         artifact,
@@ -85,7 +105,7 @@ pub fn home_directories(files: &[PlacedFile]) -> Result<Vec<Directory>, String> 
         if spec.user.is_none() {
             continue;
         }
-        let Some(rest) = spec.path.strip_prefix("/home/") else {
+        let Some(rest) = file.path.strip_prefix("/home/") else {
             continue;
         };
         let parts: Vec<&str> = rest.split('/').collect();

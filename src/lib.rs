@@ -18,7 +18,7 @@ pub mod hash;
 use std::path::PathBuf;
 
 use credentials::{Credential, CredentialError, EnvLookup, RegistryCredential};
-use documents::{Document, DocumentError, DocumentKind};
+use documents::{Document, DocumentError, DocumentKind, DocumentSpec};
 use inventory::{Inventory, InventoryError, Login, Target, TargetFormat};
 use output::{OutputError, OutputFile};
 use render::RenderError;
@@ -78,17 +78,18 @@ fn render_target(
     registries: &[RegistryCredential],
     template_env: &minijinja::Environment,
 ) -> Result<RenderedTarget, Error> {
-    let document = |kind| {
-        documents::build(kind, registries).map_err(|source| Error::Document {
+    let document = |spec: &DocumentSpec| {
+        documents::build(spec, registries).map_err(|source| Error::Document {
             target: target.name.clone(),
             source,
         })
     };
     let file_name = PathBuf::from(format!("{}.{}", target.name, target.format.extension()));
     if let TargetFormat::Document(kind) = target.format {
+        let mut files = document(&DocumentSpec::plain(kind))?;
         let file = OutputFile {
             path: file_name,
-            bytes: document(kind)?.bytes,
+            bytes: files.remove(0).bytes,
         };
         return Ok(RenderedTarget {
             name: target.name.clone(),
@@ -96,17 +97,15 @@ fn render_target(
             artifacts: Vec::new(),
         });
     }
-    let placed = target
-        .files
-        .iter()
-        .map(|spec| {
-            Ok(delivery::place(
-                spec,
-                document(spec.document)?,
-                target.remote_url.as_deref(),
-            ))
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
+    let mut placed = Vec::new();
+    for spec in &target.files {
+        let documents = document(&spec.document)?;
+        placed.extend(delivery::place(
+            spec,
+            documents,
+            target.remote_url.as_deref(),
+        ));
+    }
     let directories = match target.format {
         TargetFormat::Butane(_) => {
             delivery::home_directories(&placed).map_err(|message| RenderError {
@@ -224,10 +223,14 @@ pub fn build_document(
         )));
     }
     let registries = Resolver::new(inventory, env).resolve(&indexes)?;
-    documents::build(kind, &registries).map_err(|source| Error::Document {
-        target: "(command line)".into(),
-        source,
-    })
+    let mut files =
+        documents::build(&DocumentSpec::plain(kind), &registries).map_err(|source| {
+            Error::Document {
+                target: "(command line)".into(),
+                source,
+            }
+        })?;
+    Ok(files.remove(0))
 }
 
 /// Resolves each registry's secrets at most once, and only for registries that are used.

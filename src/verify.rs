@@ -53,7 +53,7 @@ pub fn verify(target: &Target, rendered: &str, files: &[PlacedFile]) -> Result<(
         .map(Vec::as_slice)
         .unwrap_or_default();
     for file in files {
-        let path = &file.spec.path;
+        let path = &file.path;
         let matching: Vec<&Value> = entries
             .iter()
             .filter(|e| e.get("path").and_then(Value::as_str) == Some(path))

@@ -58,10 +58,36 @@ impl FromStr for DocumentKind {
     }
 }
 
+/// A document kind with the options the inventory gave for it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DocumentSpec {
+    DockerConfig,
+    Dockercfg,
+}
+
+impl DocumentSpec {
+    /// The spec of a kind that takes no options.
+    pub fn plain(kind: DocumentKind) -> DocumentSpec {
+        match kind {
+            DocumentKind::DockerConfig => DocumentSpec::DockerConfig,
+            DocumentKind::Dockercfg => DocumentSpec::Dockercfg,
+        }
+    }
+
+    pub fn kind(&self) -> DocumentKind {
+        match self {
+            DocumentSpec::DockerConfig => DocumentKind::DockerConfig,
+            DocumentSpec::Dockercfg => DocumentKind::Dockercfg,
+        }
+    }
+}
+
 /// The bytes of one auth file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Document {
     pub kind: DocumentKind,
+    /// For kinds made of one file per registry (rkt-auth): the file's name in its folder.
+    pub file_name: Option<String>,
     pub bytes: Vec<u8>,
 }
 
@@ -72,16 +98,26 @@ pub struct DocumentError {
     pub message: String,
 }
 
+/// Builds the file(s) of one document: one file for most kinds, one per registry for rkt-auth.
 pub fn build(
-    kind: DocumentKind,
+    spec: &DocumentSpec,
     registries: &[RegistryCredential],
-) -> Result<Document, DocumentError> {
-    let bytes = match kind {
-        DocumentKind::DockerConfig => docker_config::build(registries),
-        DocumentKind::Dockercfg => dockercfg::build(registries),
+) -> Result<Vec<Document>, DocumentError> {
+    let kind = spec.kind();
+    let single = |bytes: Result<Vec<u8>, String>| {
+        bytes.map(|bytes| {
+            vec![Document {
+                kind,
+                file_name: None,
+                bytes,
+            }]
+        })
+    };
+    match spec {
+        DocumentSpec::DockerConfig => single(docker_config::build(registries)),
+        DocumentSpec::Dockercfg => single(dockercfg::build(registries)),
     }
-    .map_err(|message| DocumentError { kind, message })?;
-    Ok(Document { kind, bytes })
+    .map_err(|message| DocumentError { kind, message })
 }
 
 /// The `auth` value every docker-style consumer reads: padded standard base64 of `user:password`.

@@ -14,7 +14,7 @@ pub use locate::{Origin, SourceMap};
 pub use mode::FileMode;
 
 use crate::credentials::{SecretRef, SecretSource, io_reason};
-use crate::documents::DocumentKind;
+use crate::documents::{DocumentKind, DocumentSpec};
 use raw::{RawFile, RawInventory, RawRegistry, RawTarget};
 
 #[derive(Debug)]
@@ -110,7 +110,7 @@ pub const BUTANE_SPECS: [ButaneSpec; 4] = [
 
 #[derive(Debug)]
 pub struct FileSpec {
-    pub document: DocumentKind,
+    pub document: DocumentSpec,
     pub path: String,
     pub mode: FileMode,
     pub user: Option<String>,
@@ -582,7 +582,7 @@ impl Validator<'_> {
         has_remote: bool,
     ) -> Result<FileSpec, InventoryError> {
         let document = match f.document.parse::<DocumentKind>() {
-            Ok(kind) => kind,
+            Ok(kind) => DocumentSpec::plain(kind),
             Err(msg) => return self.error(&format!("{at}.document"), msg),
         };
         let path_field = format!("{at}.path");

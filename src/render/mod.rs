@@ -219,7 +219,7 @@ fn file_context<'a>(file: &'a PlacedFile) -> FileContext<'a> {
     let contents = std::str::from_utf8(&file.document.bytes).ok();
     let owner = spec.owner();
     FileContext {
-        path: &spec.path,
+        path: &file.path,
         document: file.document.kind.name(),
         mode: spec.mode.into(),
         user: spec.user.as_deref(),
