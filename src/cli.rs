@@ -52,7 +52,7 @@ pub enum Command {
     },
     /// Print one document for all registries (or the ones given with --registry)
     #[command(
-        after_help = "Examples:\n  regforge document docker-config > ~/.docker/config.json\n  regforge document dockercfg --registry registry.example.com -o .dockercfg\n\nDocuments: docker-config, dockercfg"
+        after_help = "Examples:\n  regforge document docker-config > ~/.docker/config.json\n  regforge document dockercfg --registry registry.example.com -o .dockercfg\n  regforge document containers-auth --registry quay.io/myorg\n  regforge document kubernetes-secret --set name=regcred --set namespace=apps | kubectl apply -f -\n  regforge document rkt-auth --set kind=auth -o /etc/rkt/auth.d\n  regforge document mesos-archive -o /etc/docker.tar.gz\n  regforge document marathon-app --set image=quay.io/myorg/app:1 --set id=/app\n\nDocuments: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth,\nmesos-archive, marathon-app, marathon-pod, drone-registry. --set takes the keys of the\ndocument's options block in the inventory (secret:, rkt:, marathon:; see docs/inventory.md)."
     )]
     Document {
         /// Document kind
@@ -61,7 +61,10 @@ pub enum Command {
         /// Registry address to include; repeat for several
         #[arg(long = "registry", value_name = "ADDRESS")]
         registries: Vec<String>,
-        /// Write to FILE (atomically, mode 0600) instead of stdout
+        /// A document option, e.g. name=regcred for kubernetes-secret; repeat for several
+        #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_option)]
+        options: Vec<(String, String)>,
+        /// Write to FILE (atomically, mode 0600) instead of stdout; a folder for rkt-auth
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
@@ -74,4 +77,10 @@ pub enum Command {
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
     },
+}
+
+fn parse_option(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))
 }

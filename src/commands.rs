@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
-use crate::documents::DocumentKind;
+use crate::documents::{Document, DocumentKind};
 use crate::hash::Sha512Hash;
 use crate::inventory::{self, Inventory};
 use crate::{Error, output};
@@ -39,6 +39,13 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             let rendered = crate::render_targets(&inventory, &targets, env)?;
             if stdout {
                 let target = &rendered[0];
+                let [file] = &target.files[..] else {
+                    return Err(Error::Usage(format!(
+                        "target {} renders {} files, one per registry; write them with --out-dir",
+                        target.name,
+                        target.files.len()
+                    )));
+                };
                 if !target.artifacts.is_empty() {
                     eprintln!(
                         "note: {} artifact(s) of target {} were not written (--stdout)",
@@ -46,11 +53,11 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
                         target.name
                     );
                 }
-                return print(&target.file.bytes);
+                return print(&file.bytes);
             }
             let mut files: Vec<_> = rendered
                 .into_iter()
-                .flat_map(|t| std::iter::once(t.file).chain(t.artifacts))
+                .flat_map(|t| t.files.into_iter().chain(t.artifacts))
                 .collect();
             // Targets sharing a document share its content-named artifact: write it once.
             files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -62,15 +69,15 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
         Command::Document {
             kind,
             registries,
+            options,
             output: file,
         } => {
             let kind: DocumentKind = kind.parse().map_err(Error::Usage)?;
+            let spec = inventory::document_spec_from_cli(kind, &options)
+                .map_err(|e| Error::Usage(e.to_string()))?;
             let inventory = load(&cli.inventory)?;
-            let document = crate::build_document(&inventory, kind, &registries, env)?;
-            match file {
-                Some(path) => Ok(output::write_file(&path, &document.bytes)?),
-                None => print(&document.bytes),
-            }
+            let documents = crate::build_document(&inventory, &spec, &registries, env)?;
+            write_documents(kind, &documents, file.as_deref())
         }
         Command::Hash { file } => {
             let bytes = match file.as_deref() {
@@ -80,6 +87,37 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             };
             print(format!("{}\n", Sha512Hash::of(&bytes)).as_bytes())
         }
+    }
+}
+
+/// One file to stdout or `-o FILE`; rkt-auth's files into the folder `-o DIR`.
+fn write_documents(
+    kind: DocumentKind,
+    documents: &[Document],
+    dest: Option<&Path>,
+) -> Result<(), Error> {
+    match (dest, documents) {
+        (Some(dir), _) if kind.is_folder() => {
+            let files: Vec<_> = documents
+                .iter()
+                .map(|d| output::OutputFile {
+                    path: d.file_name.clone().unwrap_or_default().into(),
+                    bytes: d.bytes.clone(),
+                })
+                .collect();
+            Ok(output::write_tree(dir, &files)?)
+        }
+        (Some(path), [document]) => Ok(output::write_file(path, &document.bytes)?),
+        (None, [document]) if std::str::from_utf8(&document.bytes).is_ok() => {
+            print(&document.bytes)
+        }
+        (None, [_]) => Err(Error::Usage(format!(
+            "{kind} is binary; write it with -o FILE"
+        ))),
+        (_, many) => Err(Error::Usage(format!(
+            "{kind} is {} files, one per registry: give -o DIR, or one --registry",
+            many.len()
+        ))),
     }
 }
 

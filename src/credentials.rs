@@ -113,8 +113,41 @@ pub struct SecretSource {
 /// A resolved credential of one registry.
 #[derive(Clone, Debug)]
 pub enum Credential {
-    Basic { username: String, password: Secret },
-    Helper { helper: String },
+    Basic {
+        username: String,
+        password: Secret,
+    },
+    /// An OAuth refresh token (`identitytoken`), as `docker login` stores for ACR and others.
+    Token {
+        username: String,
+        identity_token: Secret,
+    },
+    /// A docker-credential-* program supplies the password on the node.
+    Helper {
+        helper: String,
+        aws: Option<AwsKeys>,
+    },
+}
+
+/// The AWS keys with which Drone's registry plugin fetches ECR passwords.
+#[derive(Clone, Debug)]
+pub struct AwsKeys {
+    pub access_key_id: Secret,
+    pub secret_access_key: Secret,
+}
+
+impl Credential {
+    /// Every secret value in the credential, for redaction.
+    pub fn secrets(&self) -> Vec<&Secret> {
+        match self {
+            Credential::Basic { password, .. } => vec![password],
+            Credential::Token { identity_token, .. } => vec![identity_token],
+            Credential::Helper { aws: Some(k), .. } => {
+                vec![&k.access_key_id, &k.secret_access_key]
+            }
+            Credential::Helper { aws: None, .. } => Vec::new(),
+        }
+    }
 }
 
 /// A registry whose secrets are resolved: what documents are made from.

@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod output;
 pub mod render;
 pub mod verify;
+pub mod yaml;
 
 pub mod cli;
 pub mod commands;
@@ -17,8 +18,8 @@ pub mod hash;
 
 use std::path::PathBuf;
 
-use credentials::{Credential, CredentialError, EnvLookup, RegistryCredential};
-use documents::{Document, DocumentError, DocumentKind, DocumentSpec};
+use credentials::{AwsKeys, Credential, CredentialError, EnvLookup, RegistryCredential};
+use documents::{Document, DocumentError, DocumentSpec};
 use inventory::{Inventory, InventoryError, Login, Target, TargetFormat};
 use output::{OutputError, OutputFile};
 use render::RenderError;
@@ -46,11 +47,12 @@ pub enum Error {
     Usage(String),
 }
 
-/// One rendered target: its file and the artifacts it refers to.
+/// One rendered target: its file (or, for an rkt-auth target, its folder of files) and
+/// the artifacts it refers to.
 #[derive(Debug)]
 pub struct RenderedTarget {
     pub name: String,
-    pub file: OutputFile,
+    pub files: Vec<OutputFile>,
     pub artifacts: Vec<OutputFile>,
 }
 
@@ -85,15 +87,20 @@ fn render_target(
         })
     };
     let file_name = PathBuf::from(format!("{}.{}", target.name, target.format.extension()));
-    if let TargetFormat::Document(kind) = target.format {
-        let mut files = document(&DocumentSpec::plain(kind))?;
-        let file = OutputFile {
-            path: file_name,
-            bytes: files.remove(0).bytes,
-        };
+    if let Some(spec) = &target.document {
+        let files = document(spec)?
+            .into_iter()
+            .map(|d| OutputFile {
+                path: match &d.file_name {
+                    Some(name) => PathBuf::from(&target.name).join(name),
+                    None => file_name.clone(),
+                },
+                bytes: d.bytes,
+            })
+            .collect();
         return Ok(RenderedTarget {
             name: target.name.clone(),
-            file,
+            files,
             artifacts: Vec::new(),
         });
     }
@@ -155,10 +162,10 @@ fn render_target(
         .collect();
     Ok(RenderedTarget {
         name: target.name.clone(),
-        file: OutputFile {
+        files: vec![OutputFile {
             path: file_name,
             bytes: text.into_bytes(),
-        },
+        }],
         artifacts,
     })
 }
@@ -193,10 +200,10 @@ fn select_targets<'a>(
 /// Builds one document from all registries, or from those whose addresses are given.
 pub fn build_document(
     inventory: &Inventory,
-    kind: DocumentKind,
+    spec: &DocumentSpec,
     addresses: &[String],
     env: EnvLookup,
-) -> Result<Document, Error> {
+) -> Result<Vec<Document>, Error> {
     let indexes = if addresses.is_empty() {
         (0..inventory.registries.len()).collect()
     } else {
@@ -223,14 +230,10 @@ pub fn build_document(
         )));
     }
     let registries = Resolver::new(inventory, env).resolve(&indexes)?;
-    let mut files =
-        documents::build(&DocumentSpec::plain(kind), &registries).map_err(|source| {
-            Error::Document {
-                target: "(command line)".into(),
-                source,
-            }
-        })?;
-    Ok(files.remove(0))
+    documents::build(spec, &registries).map_err(|source| Error::Document {
+        target: "(command line)".into(),
+        source,
+    })
 }
 
 /// Resolves each registry's secrets at most once, and only for registries that are used.
@@ -262,13 +265,28 @@ impl<'a> Resolver<'a> {
                     return Ok(done.clone());
                 }
                 let r = &self.inventory.registries[i];
+                let secret = |source| credentials::resolve(source, base, self.env);
                 let credential = match &r.login {
                     Login::Basic { username, password } => Credential::Basic {
                         username: username.clone(),
-                        password: credentials::resolve(password, base, self.env)?,
+                        password: secret(password)?,
                     },
-                    Login::Helper { helper } => Credential::Helper {
+                    Login::Token {
+                        username,
+                        identity_token,
+                    } => Credential::Token {
+                        username: username.clone(),
+                        identity_token: secret(identity_token)?,
+                    },
+                    Login::Helper { helper, aws } => Credential::Helper {
                         helper: helper.clone(),
+                        aws: match aws {
+                            Some((id, key)) => Some(AwsKeys {
+                                access_key_id: secret(id)?,
+                                secret_access_key: secret(key)?,
+                            }),
+                            None => None,
+                        },
                     },
                 };
                 let resolved = RegistryCredential {

@@ -1,4 +1,5 @@
-//! `docker-config`: `~/.docker/config.json` as the docker CLI reads it (FORMATS.md §1).
+//! `docker-config`: `~/.docker/config.json` as the docker CLI reads it (FORMATS.md §1), and the
+//! `auths` + `credHelpers` layout that containers `auth.json` shares with it.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +9,7 @@ use super::{basic_auth, keyed, to_json};
 use crate::credentials::{Credential, RegistryCredential};
 
 #[derive(Serialize)]
-struct ConfigFile {
+pub(super) struct ConfigFile {
     // Always present, as docker writes it: an empty map still tells docker there is a config.
     auths: BTreeMap<String, AuthEntry>,
     #[serde(rename = "credHelpers", skip_serializing_if = "BTreeMap::is_empty")]
@@ -17,44 +18,65 @@ struct ConfigFile {
 
 #[derive(Serialize)]
 struct AuthEntry {
+    // Every consumer reads `auth`; podman, Mesos and Drone read nothing else.
     auth: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identitytoken: Option<String>,
 }
 
 pub fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
-    // One key space for both maps: docker prefers a helper and drops the inline entry.
-    keyed(registries, |r| r.address.docker_key(), |_| Ok(()))?;
-    let (helpers, inline): (Vec<_>, Vec<_>) = registries
-        .iter()
-        .cloned()
-        .partition(|r| matches!(r.credential, Credential::Helper { .. }));
-    let auths = keyed(
-        &inline,
-        |r| r.address.docker_key(),
-        |r| match &r.credential {
-            Credential::Basic { username, password } => Ok(AuthEntry {
-                auth: basic_auth(username, password.expose()),
-            }),
-            Credential::Helper { .. } => unreachable!("helpers were partitioned out"),
-        },
-    )?;
-    let cred_helpers = keyed(
-        &helpers,
-        |r| r.address.docker_key(),
-        |r| match &r.credential {
-            Credential::Helper { helper } => Ok(helper.clone()),
-            Credential::Basic { .. } => unreachable!("basic credentials were partitioned out"),
-        },
-    )?;
-    Ok(to_json(&ConfigFile {
-        auths,
-        cred_helpers,
-    }))
+    Ok(to_json(&config_file(registries, |r| {
+        r.address.docker_key()
+    })?))
+}
+
+/// Inline credentials under `auths`, helpers under `credHelpers`, in one key space: a
+/// consumer prefers the helper and drops an inline entry on the same key.
+pub(super) fn config_file(
+    registries: &[RegistryCredential],
+    key: impl Fn(&RegistryCredential) -> String,
+) -> Result<ConfigFile, String> {
+    keyed(registries, &key, |_| Ok(()))?;
+    let mut file = ConfigFile {
+        auths: BTreeMap::new(),
+        cred_helpers: BTreeMap::new(),
+    };
+    for r in registries {
+        match &r.credential {
+            Credential::Basic { username, password } => {
+                file.auths.insert(
+                    key(r),
+                    AuthEntry {
+                        auth: basic_auth(username, password.expose()),
+                        identitytoken: None,
+                    },
+                );
+            }
+            // docker stores token logins as `user:` plus the token (FORMATS.md §1).
+            Credential::Token {
+                username,
+                identity_token,
+            } => {
+                file.auths.insert(
+                    key(r),
+                    AuthEntry {
+                        auth: basic_auth(username, ""),
+                        identitytoken: Some(identity_token.expose().to_string()),
+                    },
+                );
+            }
+            Credential::Helper { helper, .. } => {
+                file.cred_helpers.insert(key(r), helper.clone());
+            }
+        }
+    }
+    Ok(file)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::documents::test_support::{basic, helper};
+    use crate::documents::test_support::{basic, helper, token};
 
     #[test]
     fn docker_layout_with_hub_key_and_helpers() {
@@ -65,6 +87,19 @@ mod tests {
         ])
         .unwrap();
         let want = "{\n\t\"auths\": {\n\t\t\"https://index.docker.io/v1/\": {\n\t\t\t\"auth\": \"YWxpY2U6cDpzcyB3\"\n\t\t},\n\t\t\"quay.io\": {\n\t\t\t\"auth\": \"bXlhcHArZGVwbG95bWVudDpwdw==\"\n\t\t}\n\t},\n\t\"credHelpers\": {\n\t\t\"012345678910.dkr.ecr.us-east-1.amazonaws.com\": \"ecr-login\"\n\t}\n}\n";
+        assert_eq!(String::from_utf8(doc).unwrap(), want);
+    }
+
+    #[test]
+    fn identity_token_is_written_with_an_empty_password_auth() {
+        let doc = build(&[token(
+            "myreg.azurecr.io",
+            "00000000-0000-0000-0000-000000000000",
+            "eyJ.tok",
+        )])
+        .unwrap();
+        // `printf %s '00000000-0000-0000-0000-000000000000:' | base64`
+        let want = "{\n\t\"auths\": {\n\t\t\"myreg.azurecr.io\": {\n\t\t\t\"auth\": \"MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwOg==\",\n\t\t\t\"identitytoken\": \"eyJ.tok\"\n\t\t}\n\t}\n}\n";
         assert_eq!(String::from_utf8(doc).unwrap(), want);
     }
 

@@ -25,6 +25,10 @@ pub fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
                 "registry {} uses a credential helper, which .dockercfg cannot express; use docker-config",
                 r.address
             )),
+            Credential::Token { .. } => Err(format!(
+                "registry {} logs in with an identity token, which .dockercfg cannot express; use docker-config",
+                r.address
+            )),
         },
     )?;
     Ok(to_json(&map))

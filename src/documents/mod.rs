@@ -1,7 +1,13 @@
 //! Documents: pure functions from resolved registries to the bytes of one auth file.
 
+mod containers_auth;
 mod docker_config;
 mod dockercfg;
+mod drone;
+mod go_json;
+mod kubernetes_secret;
+mod mesos;
+mod rkt;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -15,20 +21,53 @@ use crate::credentials::RegistryCredential;
 pub enum DocumentKind {
     DockerConfig,
     Dockercfg,
+    ContainersAuth,
+    KubernetesSecret,
+    RktAuth,
+    MesosArchive,
+    MarathonApp,
+    MarathonPod,
+    DroneRegistry,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 2] = [DocumentKind::DockerConfig, DocumentKind::Dockercfg];
+    pub const ALL: [DocumentKind; 9] = [
+        DocumentKind::DockerConfig,
+        DocumentKind::Dockercfg,
+        DocumentKind::ContainersAuth,
+        DocumentKind::KubernetesSecret,
+        DocumentKind::RktAuth,
+        DocumentKind::MesosArchive,
+        DocumentKind::MarathonApp,
+        DocumentKind::MarathonPod,
+        DocumentKind::DroneRegistry,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             DocumentKind::DockerConfig => "docker-config",
             DocumentKind::Dockercfg => "dockercfg",
+            DocumentKind::ContainersAuth => "containers-auth",
+            DocumentKind::KubernetesSecret => "kubernetes-secret",
+            DocumentKind::RktAuth => "rkt-auth",
+            DocumentKind::MesosArchive => "mesos-archive",
+            DocumentKind::MarathonApp => "marathon-app",
+            DocumentKind::MarathonPod => "marathon-pod",
+            DocumentKind::DroneRegistry => "drone-registry",
         }
     }
 
     pub fn extension(self) -> &'static str {
-        "json"
+        match self {
+            DocumentKind::KubernetesSecret | DocumentKind::DroneRegistry => "yaml",
+            DocumentKind::MesosArchive => "tar.gz",
+            _ => "json",
+        }
+    }
+
+    /// Whether the document is one file per registry, placed into a folder.
+    pub fn is_folder(self) -> bool {
+        self == DocumentKind::RktAuth
     }
 
     pub fn accepted() -> String {
@@ -63,23 +102,64 @@ impl FromStr for DocumentKind {
 pub enum DocumentSpec {
     DockerConfig,
     Dockercfg,
+    ContainersAuth,
+    KubernetesSecret(SecretOptions),
+    RktAuth(RktKind),
+    MesosArchive,
+    MarathonApp(MarathonOptions),
+    MarathonPod(MarathonOptions),
+    DroneRegistry,
 }
 
 impl DocumentSpec {
-    /// The spec of a kind that takes no options.
-    pub fn plain(kind: DocumentKind) -> DocumentSpec {
-        match kind {
-            DocumentKind::DockerConfig => DocumentSpec::DockerConfig,
-            DocumentKind::Dockercfg => DocumentSpec::Dockercfg,
-        }
-    }
-
     pub fn kind(&self) -> DocumentKind {
         match self {
             DocumentSpec::DockerConfig => DocumentKind::DockerConfig,
             DocumentSpec::Dockercfg => DocumentKind::Dockercfg,
+            DocumentSpec::ContainersAuth => DocumentKind::ContainersAuth,
+            DocumentSpec::KubernetesSecret(_) => DocumentKind::KubernetesSecret,
+            DocumentSpec::RktAuth(_) => DocumentKind::RktAuth,
+            DocumentSpec::MesosArchive => DocumentKind::MesosArchive,
+            DocumentSpec::MarathonApp(_) => DocumentKind::MarathonApp,
+            DocumentSpec::MarathonPod(_) => DocumentKind::MarathonPod,
+            DocumentSpec::DroneRegistry => DocumentKind::DroneRegistry,
         }
     }
+}
+
+/// `kubernetes-secret` options: the Secret's name and namespace, its type, and an
+/// optional ServiceAccount that pulls with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SecretOptions {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub legacy_dockercfg: bool,
+    pub service_account: Option<String>,
+}
+
+/// Which of rkt's two auth file kinds to write (FORMATS.md §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RktKind {
+    /// `rktKind: auth`: HTTP(S) fetches of ACI images, by exact domain.
+    Auth,
+    /// `rktKind: dockerAuth`: docker:// fetches, by registry.
+    DockerAuth,
+}
+
+/// `marathon-app` / `marathon-pod` options (FORMATS.md §5).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MarathonOptions {
+    pub id: String,
+    pub image: String,
+    pub cpus: f64,
+    pub mem: f64,
+    pub instances: u32,
+    /// Where agents fetch the mesos-archive (the Docker containerizer path).
+    pub uri: String,
+    /// A DC/OS secret-store path holding the docker-config (the UCR `pullConfig` path).
+    pub secret_source: Option<String>,
+    /// Emit the deprecated `uris` array, as the DC/OS seed does, instead of `fetch`.
+    pub legacy_uris: bool,
 }
 
 /// The bytes of one auth file.
@@ -116,6 +196,24 @@ pub fn build(
     match spec {
         DocumentSpec::DockerConfig => single(docker_config::build(registries)),
         DocumentSpec::Dockercfg => single(dockercfg::build(registries)),
+        DocumentSpec::ContainersAuth => single(containers_auth::build(registries)),
+        DocumentSpec::KubernetesSecret(options) => {
+            single(kubernetes_secret::build(options, registries))
+        }
+        DocumentSpec::RktAuth(rkt_kind) => rkt::build(*rkt_kind, registries).map(|files| {
+            files
+                .into_iter()
+                .map(|(name, bytes)| Document {
+                    kind,
+                    file_name: Some(name),
+                    bytes,
+                })
+                .collect()
+        }),
+        DocumentSpec::MesosArchive => single(mesos::archive(registries)),
+        DocumentSpec::MarathonApp(options) => single(Ok(mesos::marathon_app(options))),
+        DocumentSpec::MarathonPod(options) => single(mesos::marathon_pod(options)),
+        DocumentSpec::DroneRegistry => single(drone::build(registries)),
     }
     .map_err(|message| DocumentError { kind, message })
 }
@@ -128,10 +226,10 @@ pub fn basic_auth(username: &str, password: &str) -> String {
 
 /// Collects entries under their consumer keys, refusing two registries on one key:
 /// a consumer would pick one of them at random.
-fn keyed<T>(
-    registries: &[RegistryCredential],
-    key: impl Fn(&RegistryCredential) -> String,
-    entry: impl Fn(&RegistryCredential) -> Result<T, String>,
+fn keyed<'r, T>(
+    registries: &'r [RegistryCredential],
+    key: impl Fn(&'r RegistryCredential) -> String,
+    entry: impl Fn(&'r RegistryCredential) -> Result<T, String>,
 ) -> Result<BTreeMap<String, T>, String> {
     let mut map = BTreeMap::new();
     let mut owners: BTreeMap<String, String> = BTreeMap::new();
@@ -150,8 +248,13 @@ fn keyed<T>(
 
 /// Docker's own layout: tab indentation, map keys sorted, plus a final line break.
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    to_json_indented(value, b"\t")
+}
+
+/// Indented JSON with a final line break; the files people read (rkt, Marathon) use two spaces.
+fn to_json_indented<T: Serialize>(value: &T, indent: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(indent);
     let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
     value
         .serialize(&mut ser)
@@ -180,6 +283,18 @@ pub(crate) mod test_support {
             address: address.parse().unwrap(),
             credential: Credential::Helper {
                 helper: helper.into(),
+                aws: None,
+            },
+            email: None,
+        }
+    }
+
+    pub fn token(address: &str, user: &str, token: &str) -> RegistryCredential {
+        RegistryCredential {
+            address: address.parse().unwrap(),
+            credential: Credential::Token {
+                username: user.into(),
+                identity_token: Secret::new(token.into()),
             },
             email: None,
         }
@@ -207,7 +322,7 @@ mod tests {
         let err = "kube".parse::<DocumentKind>().unwrap_err();
         assert_eq!(
             err,
-            "unknown document `kube`; accepted: docker-config, dockercfg"
+            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry"
         );
     }
 }

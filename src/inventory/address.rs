@@ -47,6 +47,49 @@ impl RegistryAddress {
         }
     }
 
+    /// The key of containers `auth.json` (podman, skopeo, buildah): `host[:port]`, plus the
+    /// namespace when there is one, since containers/image scopes credentials by path.
+    pub fn containers_key(&self) -> String {
+        self.canonical()
+    }
+
+    /// The `address` of a Drone registry entry: a bare `host[:port]`, Hub as `docker.io`
+    /// (Drone's matcher maps `index.docker.io` to it; a URL never matches).
+    pub fn drone_address(&self) -> String {
+        if self.is_docker_hub() {
+            "docker.io".to_string()
+        } else {
+            self.host_port()
+        }
+    }
+
+    /// The names rkt matches a docker:// image's registry against. An implicit Hub image
+    /// resolves to `registry-1.docker.io`, an explicit `docker.io/…` one to `docker.io`.
+    pub fn rkt_docker_registries(&self) -> Vec<String> {
+        if self.is_docker_hub() {
+            vec!["registry-1.docker.io".to_string(), "docker.io".to_string()]
+        } else {
+            vec![self.host_port()]
+        }
+    }
+
+    /// Whether this is an Amazon ECR registry (`<account>.dkr.ecr.<region>.amazonaws.com`),
+    /// whose passwords expire and are fetched with AWS keys instead.
+    pub fn is_ecr(&self) -> bool {
+        let labels: Vec<&str> = self.host.split('.').collect();
+        matches!(
+            labels[..],
+            [account, "dkr", "ecr", region, "amazonaws", "com"]
+                if !account.is_empty()
+                    && account.bytes().all(|b| b.is_ascii_digit())
+                    && !region.is_empty()
+        )
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
     /// The form two addresses are compared in: Hub aliases are one registry.
     pub fn canonical(&self) -> String {
         let host = if self.is_docker_hub() {
@@ -195,6 +238,26 @@ mod tests {
         );
         // A Hub host with a port is some other registry.
         assert!(!addr("docker.io:5000").is_docker_hub());
+    }
+
+    #[test]
+    fn keys_of_the_other_consumers() {
+        assert_eq!(addr("index.docker.io").containers_key(), "docker.io");
+        assert_eq!(addr("quay.io/myorg").containers_key(), "quay.io/myorg");
+        assert_eq!(addr("registry-1.docker.io").drone_address(), "docker.io");
+        assert_eq!(addr("quay.io/myorg").drone_address(), "quay.io");
+        assert_eq!(
+            addr("docker.io").rkt_docker_registries(),
+            ["registry-1.docker.io", "docker.io"]
+        );
+        assert_eq!(
+            addr("h.example:5000").rkt_docker_registries(),
+            ["h.example:5000"]
+        );
+        assert!(addr("012345678910.dkr.ecr.us-east-1.amazonaws.com").is_ecr());
+        assert!(!addr("dkr.ecr.us-east-1.amazonaws.com").is_ecr());
+        assert!(!addr("x1.dkr.ecr.us-east-1.amazonaws.com").is_ecr());
+        assert!(!addr("quay.io").is_ecr());
     }
 
     #[test]

@@ -2,7 +2,9 @@
 
 mod address;
 mod locate;
+mod login;
 mod mode;
+mod options;
 mod raw;
 
 use std::collections::{BTreeSet, HashMap};
@@ -13,8 +15,10 @@ pub use address::RegistryAddress;
 pub use locate::{Origin, SourceMap};
 pub use mode::FileMode;
 
-use crate::credentials::{SecretRef, SecretSource, io_reason};
+use crate::credentials::{SecretSource, io_reason};
 use crate::documents::{DocumentKind, DocumentSpec};
+use options::RawOptions;
+pub use options::document_spec_from_cli;
 use raw::{RawFile, RawInventory, RawRegistry, RawTarget};
 
 #[derive(Debug)]
@@ -39,8 +43,14 @@ pub enum Login {
         username: String,
         password: SecretSource,
     },
+    Token {
+        username: String,
+        identity_token: SecretSource,
+    },
     Helper {
         helper: String,
+        /// AWS access key id and secret key, for Drone's ECR password refresh.
+        aws: Option<(SecretSource, SecretSource)>,
     },
 }
 
@@ -48,6 +58,8 @@ pub enum Login {
 pub struct Target {
     pub name: String,
     pub format: TargetFormat,
+    /// What a document target writes (exactly when `format` is `Document`), with its options.
+    pub document: Option<DocumentSpec>,
     /// Indexes into `Inventory::registries`, in inventory order.
     pub registries: Vec<usize>,
     pub files: Vec<FileSpec>,
@@ -273,70 +285,16 @@ impl Validator<'_> {
                     format!("registry {address} is already defined at registries[{first}]; each registry appears once"),
                 );
             }
-            let login = self.login(&at, r.username, r.password, r.helper)?;
+            let (email, insecure) = (r.email.clone(), r.insecure);
+            let login = self.login(&at, &address, r)?;
             out.push(Registry {
                 address,
                 login,
-                email: r.email,
-                insecure: r.insecure,
+                email,
+                insecure,
             });
         }
         Ok(out)
-    }
-
-    fn login(
-        &mut self,
-        at: &str,
-        username: Option<String>,
-        password: Option<SecretRef>,
-        helper: Option<String>,
-    ) -> Result<Login, InventoryError> {
-        match (username, password, helper) {
-            (None, None, Some(helper)) => {
-                if helper.is_empty()
-                    || !helper
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-                {
-                    return self.error(
-                        &format!("{at}.helper"),
-                        "a helper is the suffix of a docker-credential-* program, e.g. ecr-login",
-                    );
-                }
-                Ok(Login::Helper { helper })
-            }
-            (_, _, Some(_)) => self.error(
-                &format!("{at}.helper"),
-                "a registry with a helper has no username or password: the helper supplies them",
-            ),
-            (Some(username), Some(password), None) => {
-                if username.is_empty() || username.contains(':') {
-                    return self.error(
-                        &format!("{at}.username"),
-                        "the username must be non-empty and without `:` (consumers split user:password at the first `:`)",
-                    );
-                }
-                let field = format!("{at}.password");
-                if matches!(password, SecretRef::Literal(_)) {
-                    self.warn(&field, "the password is written in the inventory; prefer {env: NAME} or {file: PATH}");
-                }
-                Ok(Login::Basic {
-                    username,
-                    password: SecretSource {
-                        reference: password,
-                        origin: self.map.origin(&field),
-                    },
-                })
-            }
-            (None, _, None) => self.error(
-                at,
-                "missing field `username`; give username and password, or helper",
-            ),
-            (Some(_), None, None) => self.error(
-                at,
-                "missing field `password`; write password: {env: NAME} or {file: PATH}",
-            ),
-        }
     }
 
     fn targets(
@@ -399,6 +357,31 @@ impl Validator<'_> {
             }
             (None, false) => Vec::new(),
         };
+        let options = RawOptions {
+            secret: t.secret,
+            rkt: t.rkt,
+            marathon: t.marathon,
+        };
+        let document = match format {
+            TargetFormat::Document(kind) => {
+                Some(self.document_spec(at, kind, options, Some(&t.name))?)
+            }
+            _ => {
+                for (key, given) in [
+                    ("secret", options.secret.is_some()),
+                    ("rkt", options.rkt.is_some()),
+                    ("marathon", options.marathon.is_some()),
+                ] {
+                    if given {
+                        return self.error(
+                            &format!("{at}.{key}"),
+                            format!("`{key}` belongs on the file entry that places the document"),
+                        );
+                    }
+                }
+                None
+            }
+        };
         let template = t.template.map(|p| {
             (
                 self.base_dir.join(p),
@@ -414,6 +397,7 @@ impl Validator<'_> {
         Ok(Target {
             name: t.name,
             format,
+            document,
             registries: selected,
             files,
             remote_url,
@@ -581,8 +565,13 @@ impl Validator<'_> {
         format: TargetFormat,
         has_remote: bool,
     ) -> Result<FileSpec, InventoryError> {
+        let options = RawOptions {
+            secret: f.secret,
+            rkt: f.rkt,
+            marathon: f.marathon,
+        };
         let document = match f.document.parse::<DocumentKind>() {
-            Ok(kind) => DocumentSpec::plain(kind),
+            Ok(kind) => self.document_spec(at, kind, options, None)?,
             Err(msg) => return self.error(&format!("{at}.document"), msg),
         };
         let path_field = format!("{at}.path");

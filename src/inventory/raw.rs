@@ -23,6 +23,39 @@ pub struct RawRegistry {
     #[serde(default)]
     pub insecure: bool,
     pub helper: Option<String>,
+    pub identity_token: Option<SecretRef>,
+    pub aws_access_key_id: Option<SecretRef>,
+    pub aws_secret_access_key: Option<SecretRef>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecretOptions {
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    #[serde(rename = "type")]
+    pub secret_type: Option<String>,
+    pub service_account: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRktOptions {
+    pub kind: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMarathonOptions {
+    pub id: Option<String>,
+    pub image: String,
+    pub cpus: Option<f64>,
+    pub mem: Option<f64>,
+    pub instances: Option<u32>,
+    pub uri: Option<String>,
+    pub secret_source: Option<String>,
+    #[serde(default)]
+    pub legacy_uris: bool,
 }
 
 #[derive(Deserialize)]
@@ -36,6 +69,11 @@ pub struct RawTarget {
     pub files: Option<Vec<RawFile>>,
     pub remote: Option<RawRemote>,
     pub template: Option<String>,
+    // Document options, on a document target or a file entry (serde's flatten
+    // cannot be combined with deny_unknown_fields, so they are spelled out twice).
+    pub secret: Option<RawSecretOptions>,
+    pub rkt: Option<RawRktOptions>,
+    pub marathon: Option<RawMarathonOptions>,
 }
 
 #[derive(Deserialize)]
@@ -48,10 +86,24 @@ pub struct RawFile {
     pub user: Option<String>,
     pub group: Option<String>,
     pub delivery: Option<String>,
+    // Document options, on a document target or a file entry (serde's flatten
+    // cannot be combined with deny_unknown_fields, so they are spelled out twice).
+    pub secret: Option<RawSecretOptions>,
+    pub rkt: Option<RawRktOptions>,
+    pub marathon: Option<RawMarathonOptions>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRemote {
     pub url: String,
+}
+
+/// `regforge document KIND --set key=value…`, arranged as the option block of that kind.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawCliOptions {
+    pub secret: Option<RawSecretOptions>,
+    pub rkt: Option<RawRktOptions>,
+    pub marathon: Option<RawMarathonOptions>,
 }

@@ -1,6 +1,6 @@
 //! Render: lays out provisioning configs with minijinja; every value comes from code.
 
-pub mod yaml;
+use crate::yaml;
 
 use base64::Engine;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
@@ -239,8 +239,10 @@ fn file_context<'a>(file: &'a PlacedFile) -> FileContext<'a> {
 fn registry_context(r: &Registry) -> RegistryContext {
     use crate::inventory::Login;
     let (username, helper) = match &r.login {
-        Login::Basic { username, .. } => (Some(username.clone()), None),
-        Login::Helper { helper } => (None, Some(helper.clone())),
+        Login::Basic { username, .. } | Login::Token { username, .. } => {
+            (Some(username.clone()), None)
+        }
+        Login::Helper { helper, .. } => (None, Some(helper.clone())),
     };
     RegistryContext {
         address: r.address.to_string(),

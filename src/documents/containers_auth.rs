@@ -1,0 +1,54 @@
+//! `containers-auth`: the `auth.json` of podman, skopeo and buildah (containers/image, FORMATS.md §2).
+
+use super::docker_config::config_file;
+use super::to_json;
+use crate::credentials::{Credential, RegistryCredential};
+
+/// Like docker-config, but keyed `host[:port][/namespace]`: containers/image looks up the
+/// most specific namespace first, so one host can carry a robot per organisation.
+pub fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
+    for r in registries {
+        if let (Credential::Helper { .. }, Some(_)) = (&r.credential, r.address.namespace()) {
+            return Err(format!(
+                "registry {} has a credential helper and a namespace; containers/image runs helpers per registry only, so give the helper to {}",
+                r.address,
+                r.address.host_port()
+            ));
+        }
+    }
+    Ok(to_json(&config_file(registries, |r| {
+        r.address.containers_key()
+    })?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::documents::test_support::{basic, helper};
+
+    #[test]
+    fn namespaces_scope_credentials_and_hub_is_docker_io() {
+        let doc = build(&[
+            basic("quay.io/team-a", "team-a+robot", "pa"),
+            basic("quay.io/team-b", "team-b+robot", "pb"),
+            basic("index.docker.io", "octocat", "ph"),
+            helper("gcr.io", "gcr"),
+        ])
+        .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+        let keys: Vec<&String> = json["auths"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["docker.io", "quay.io/team-a", "quay.io/team-b"]);
+        // `printf %s 'team-a+robot:pa' | base64`
+        assert_eq!(
+            json["auths"]["quay.io/team-a"]["auth"],
+            "dGVhbS1hK3JvYm90OnBh"
+        );
+        assert_eq!(json["credHelpers"]["gcr.io"], "gcr");
+    }
+
+    #[test]
+    fn a_namespaced_helper_is_refused() {
+        let err = build(&[helper("gcr.io/project", "gcr")]).unwrap_err();
+        assert!(err.contains("give the helper to gcr.io"), "{err}");
+    }
+}

@@ -1,0 +1,96 @@
+//! `drone-registry`: the global registry credentials file of Drone and drone-registry-plugin (FORMATS.md §6).
+
+use super::keyed;
+use crate::credentials::{Credential, RegistryCredential};
+use crate::yaml;
+
+/// A YAML list, one entry per registry, in inventory order. Values are scalars that parse
+/// back exactly; a multi-line password (a GCR `_json_key`) becomes a block scalar.
+pub fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
+    // Drone matches the bare host, so two namespaces of one host would be ambiguous.
+    keyed(registries, |r| r.address.drone_address(), |_| Ok(()))?;
+    let mut out = String::new();
+    for r in registries {
+        let address = r.address.drone_address();
+        out.push_str(&format!("- address: {}\n", yaml::scalar(&address, 4)));
+        let fields: Vec<(&str, &str)> = match &r.credential {
+            Credential::Basic { username, password } => {
+                vec![("username", username), ("password", password.expose())]
+            }
+            Credential::Helper {
+                aws: Some(keys), ..
+            } => vec![
+                ("aws_access_key_id", keys.access_key_id.expose()),
+                ("aws_secret_access_key", keys.secret_access_key.expose()),
+            ],
+            // The plugin then uses the AWS default credential chain of its host.
+            Credential::Helper { aws: None, .. } if r.address.is_ecr() => Vec::new(),
+            Credential::Helper { .. } | Credential::Token { .. } => {
+                return Err(format!(
+                    "registry {} has no username and password; Drone runs no credential helpers and takes no identity tokens (ECR registries may give AWS keys)",
+                    r.address
+                ));
+            }
+        };
+        for (key, value) in fields {
+            out.push_str(&format!("  {key}: {}\n", yaml::scalar(value, 4)));
+        }
+    }
+    Ok(out.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::{AwsKeys, Secret};
+    use crate::documents::test_support::{basic, helper};
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Entry {
+        address: String,
+        username: Option<String>,
+        password: Option<String>,
+        aws_access_key_id: Option<String>,
+        aws_secret_access_key: Option<String>,
+    }
+
+    #[test]
+    fn the_seed_file_with_a_json_key_and_ecr() {
+        let json_key = "{\n  \"private_key_id\": \"...\",\n  \"type\": \"service_account\"\n}";
+        let mut ecr = helper("012345678910.dkr.ecr.us-east-1.amazonaws.com", "ecr-login");
+        ecr.credential = Credential::Helper {
+            helper: "ecr-login".into(),
+            aws: Some(AwsKeys {
+                access_key_id: Secret::new("a50d28f4".into()),
+                secret_access_key: Secret::new("bc5785d3".into()),
+            }),
+        };
+        let doc = build(&[
+            basic("index.docker.io", "octocat", "correct-horse-batter-staple"),
+            basic("gcr.io", "_json_key", json_key),
+            ecr,
+        ])
+        .unwrap();
+        let text = String::from_utf8(doc).unwrap();
+        assert_eq!(
+            text,
+            "- address: docker.io\n  username: octocat\n  password: correct-horse-batter-staple\n- address: gcr.io\n  username: _json_key\n  password: |-\n    {\n      \"private_key_id\": \"...\",\n      \"type\": \"service_account\"\n    }\n- address: \"012345678910.dkr.ecr.us-east-1.amazonaws.com\"\n  aws_access_key_id: a50d28f4\n  aws_secret_access_key: bc5785d3\n"
+        );
+        let parsed: Vec<Entry> = serde_yaml::from_str(&text).unwrap();
+        assert_eq!(parsed[1].password.as_deref(), Some(json_key));
+        assert_eq!(
+            parsed[2].address,
+            "012345678910.dkr.ecr.us-east-1.amazonaws.com"
+        );
+    }
+
+    #[test]
+    fn helpers_without_keys_outside_ecr_are_refused() {
+        let err = build(&[helper("gcr.io", "gcr")]).unwrap_err();
+        assert!(err.contains("Drone runs no credential helpers"), "{err}");
+        let doc = build(&[helper("1.dkr.ecr.eu-west-1.amazonaws.com", "ecr-login")]).unwrap();
+        // Quoted: a plain scalar starting with a digit could be misread by a YAML 1.1 reader.
+        assert_eq!(doc, b"- address: \"1.dkr.ecr.eu-west-1.amazonaws.com\"\n");
+    }
+}

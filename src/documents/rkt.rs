@@ -1,0 +1,111 @@
+//! `rkt-auth`: one `/etc/rkt/auth.d/<host>.json` per registry, of rktKind `auth` or `dockerAuth` (FORMATS.md §4).
+
+use serde::Serialize;
+
+use super::{RktKind, keyed, to_json_indented};
+use crate::credentials::{Credential, RegistryCredential};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AuthFile<'a> {
+    rkt_kind: &'static str,
+    rkt_version: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    domains: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registries: Option<Vec<String>>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    auth_type: Option<&'static str>,
+    credentials: Credentials<'a>,
+}
+
+#[derive(Serialize)]
+struct Credentials<'a> {
+    user: &'a str,
+    password: &'a str,
+}
+
+/// The files, by name. rkt refuses a domain or registry named in two files of one folder,
+/// so registries sharing a host (different namespaces) are refused here first.
+pub fn build(
+    kind: RktKind,
+    registries: &[RegistryCredential],
+) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let files = keyed(
+        registries,
+        |r| r.address.host_port(),
+        |r| {
+            let Credential::Basic { username, password } = &r.credential else {
+                return Err(format!(
+                    "registry {} has no username and password; rkt supports only basic credentials",
+                    r.address
+                ));
+            };
+            let names = match kind {
+                RktKind::Auth => vec![r.address.host_port()],
+                RktKind::DockerAuth => r.address.rkt_docker_registries(),
+            };
+            let file = AuthFile {
+                rkt_kind: match kind {
+                    RktKind::Auth => "auth",
+                    RktKind::DockerAuth => "dockerAuth",
+                },
+                rkt_version: "v1",
+                auth_type: (kind == RktKind::Auth).then_some("basic"),
+                domains: (kind == RktKind::Auth).then(|| names.clone()),
+                registries: (kind == RktKind::DockerAuth).then(|| names.clone()),
+                credentials: Credentials {
+                    user: username,
+                    password: password.expose(),
+                },
+            };
+            Ok((format!("{}.json", names[0]), to_json_indented(&file, b"  ")))
+        },
+    )?;
+    Ok(files.into_values().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::documents::test_support::{basic, helper};
+
+    #[test]
+    fn docker_auth_names_hub_as_rkt_resolves_it() {
+        let files = build(RktKind::DockerAuth, &[basic("docker.io", "octocat", "pw")]).unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].0, "registry-1.docker.io.json");
+        let want = "{\n  \"rktKind\": \"dockerAuth\",\n  \"rktVersion\": \"v1\",\n  \"registries\": [\n    \"registry-1.docker.io\",\n    \"docker.io\"\n  ],\n  \"credentials\": {\n    \"user\": \"octocat\",\n    \"password\": \"pw\"\n  }\n}\n";
+        assert_eq!(String::from_utf8(files[0].1.clone()).unwrap(), want);
+    }
+
+    #[test]
+    fn auth_kind_is_the_quay_seed_layout() {
+        let files = build(RktKind::Auth, &[basic("quay.io", "myorg+robot", "tok")]).unwrap();
+        let want = "{\n  \"rktKind\": \"auth\",\n  \"rktVersion\": \"v1\",\n  \"domains\": [\n    \"quay.io\"\n  ],\n  \"type\": \"basic\",\n  \"credentials\": {\n    \"user\": \"myorg+robot\",\n    \"password\": \"tok\"\n  }\n}\n";
+        assert_eq!(files[0].0, "quay.io.json");
+        assert_eq!(String::from_utf8(files[0].1.clone()).unwrap(), want);
+    }
+
+    #[test]
+    fn one_file_per_registry_and_no_helpers() {
+        let files = build(
+            RktKind::DockerAuth,
+            &[
+                basic("quay.io", "a", "1"),
+                basic("h.example:5000", "b", "2"),
+            ],
+        )
+        .unwrap();
+        let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(names, ["h.example:5000.json", "quay.io.json"]);
+        let err = build(RktKind::Auth, &[helper("gcr.io", "gcr")]).unwrap_err();
+        assert!(err.contains("rkt supports only basic credentials"), "{err}");
+        let err = build(
+            RktKind::Auth,
+            &[basic("quay.io/a", "a", "1"), basic("quay.io/b", "b", "2")],
+        )
+        .unwrap_err();
+        assert!(err.contains("both need the key quay.io"), "{err}");
+    }
+}

@@ -1,0 +1,115 @@
+//! Validating how a registry logs in: username + password, an identity token, or a credential helper.
+
+use super::raw::RawRegistry;
+use super::{InventoryError, Login, RegistryAddress, Validator};
+use crate::credentials::{SecretRef, SecretSource};
+
+impl Validator<'_> {
+    pub(super) fn login(
+        &mut self,
+        at: &str,
+        address: &RegistryAddress,
+        r: RawRegistry,
+    ) -> Result<Login, InventoryError> {
+        let aws = match (r.aws_access_key_id, r.aws_secret_access_key) {
+            (Some(id), Some(key)) => Some((
+                self.secret(&format!("{at}.aws_access_key_id"), id),
+                self.secret(&format!("{at}.aws_secret_access_key"), key),
+            )),
+            (None, None) => None,
+            (Some(_), None) => {
+                return self.error(
+                    &format!("{at}.aws_access_key_id"),
+                    "give aws_secret_access_key beside aws_access_key_id",
+                );
+            }
+            (None, Some(_)) => {
+                return self.error(
+                    &format!("{at}.aws_secret_access_key"),
+                    "give aws_access_key_id beside aws_secret_access_key",
+                );
+            }
+        };
+        if let Some(helper) = r.helper {
+            if r.username.is_some() || r.password.is_some() || r.identity_token.is_some() {
+                return self.error(
+                    &format!("{at}.helper"),
+                    "a registry with a helper has no username, password or identity_token: the helper supplies them",
+                );
+            }
+            let helper_ok = !helper.is_empty()
+                && helper
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            if !helper_ok {
+                return self.error(
+                    &format!("{at}.helper"),
+                    "a helper is the suffix of a docker-credential-* program, e.g. ecr-login",
+                );
+            }
+            if aws.is_some() && !address.is_ecr() {
+                return self.error(
+                    &format!("{at}.aws_access_key_id"),
+                    "AWS keys are for ECR registries (<account>.dkr.ecr.<region>.amazonaws.com), whose passwords Drone fetches with them",
+                );
+            }
+            return Ok(Login::Helper { helper, aws });
+        }
+        if aws.is_some() {
+            return self.error(
+                &format!("{at}.aws_access_key_id"),
+                "AWS keys go with `helper: ecr-login`, which docker uses on nodes; Drone uses the keys",
+            );
+        }
+        let username = match r.username {
+            Some(u) if !u.is_empty() && !u.contains(':') => u,
+            Some(_) => {
+                return self.error(
+                    &format!("{at}.username"),
+                    "the username must be non-empty and without `:` (consumers split user:password at the first `:`)",
+                );
+            }
+            None => {
+                return self.error(
+                    at,
+                    "missing field `username`; give username and password (or identity_token), or helper",
+                );
+            }
+        };
+        match (r.password, r.identity_token) {
+            (Some(password), None) => Ok(Login::Basic {
+                username,
+                password: self.secret(&format!("{at}.password"), password),
+            }),
+            (None, Some(token)) => Ok(Login::Token {
+                username,
+                identity_token: self.secret(&format!("{at}.identity_token"), token),
+            }),
+            (Some(_), Some(_)) => self.error(
+                &format!("{at}.identity_token"),
+                "give password or identity_token, not both",
+            ),
+            (None, None) => self.error(
+                at,
+                "missing field `password`; write password: {env: NAME} or {file: PATH}",
+            ),
+        }
+    }
+
+    /// A secret reference with its origin; a value written in the inventory itself warns.
+    fn secret(&mut self, field: &str, reference: SecretRef) -> SecretSource {
+        if matches!(reference, SecretRef::Literal(_)) {
+            let name = field.rsplit('.').next().unwrap_or(field);
+            self.warn(
+                field,
+                format!(
+                    "the {name} is written in the inventory; prefer {{env: NAME}} or {{file: PATH}}"
+                ),
+            );
+        }
+        SecretSource {
+            reference,
+            origin: self.map.origin(field),
+        }
+    }
+}
