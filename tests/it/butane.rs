@@ -211,8 +211,29 @@ fn strip_nulls(value: Value) -> Value {
     }
 }
 
-/// Every docker-style `auth` in a placed JSON document decodes to `user:password` with a user.
+/// Every docker-style `auth` in a placed docker-config, containers-auth, dockercfg, or the
+/// config.json inside a mesos-archive decodes to `user:password` with a user. Other
+/// documents (rkt, Kubernetes, Drone, Marathon) have tests of their own.
 pub fn check_auths(path: &str, bytes: &[u8]) {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+        let mut config = Vec::new();
+        for entry in archive.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            if entry.path().unwrap().to_str() == Some(".docker/config.json") {
+                std::io::Read::read_to_end(&mut entry, &mut config).unwrap();
+            }
+        }
+        assert!(
+            !config.is_empty(),
+            "{path}: no .docker/config.json in the archive"
+        );
+        return check_auths(&format!("{path}!.docker/config.json"), &config);
+    }
+    let docker_style = ["config.json", "auth.json", ".dockercfg"];
+    if !docker_style.iter().any(|suffix| path.ends_with(suffix)) {
+        return;
+    }
     let doc: Value =
         serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("{path}: not JSON: {e}"));
     let entries: BTreeMap<String, Value> = match doc.get("auths") {

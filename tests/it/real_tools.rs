@@ -11,9 +11,9 @@ fn every_cloud_config_passes_cloud_init_schema() {
     let mut checked = 0;
     for case in cases() {
         let out = render_case(&case);
-        for entry in std::fs::read_dir(out.path()).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "yaml") {
+        for name in targets_of_format(&case, "cloud-config") {
+            let path = out.path().join(format!("{name}.yaml"));
+            {
                 let result = Command::new(&cloud_init)
                     .args(["schema", "--config-file"])
                     .arg(&path)
@@ -30,7 +30,21 @@ fn every_cloud_config_passes_cloud_init_schema() {
             }
         }
     }
-    assert!(checked >= 2, "only {checked} cloud-configs checked");
+    assert!(checked >= 3, "only {checked} cloud-configs checked");
+}
+
+/// The names of the case's targets with the given `format`, read from its inventory.
+fn targets_of_format(case: &std::path::Path, format: &str) -> Vec<String> {
+    let inventory: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(case.join("regforge.yaml")).unwrap())
+            .unwrap();
+    inventory["targets"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|t| t["format"].as_str() == Some(format))
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
