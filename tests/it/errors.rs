@@ -317,3 +317,47 @@ fn remote_outside_butane_and_empty_selections() {
         "targets[0]: the inventory has no registries",
     );
 }
+
+#[test]
+fn document_options_and_credentials_are_checked() {
+    let t = "  - name: n\n    format: docker-config\n    secret: {name: x}\n";
+    assert_error(
+        &with_target(t),
+        "8:13",
+        "targets[0].secret: `secret` is for kubernetes-secret documents, not docker-config",
+    );
+    let t = "  - name: n\n    format: rkt-auth\n    rkt: {kind: oauth}\n";
+    assert_error(
+        &with_target(t),
+        "8:17",
+        "targets[0].rkt.kind: unknown rkt kind `oauth`; accepted: dockerAuth",
+    );
+    let t = "  - name: n\n    format: kubernetes-secret\n    secret: {name: Pull_Secret}\n";
+    assert_error(
+        &with_target(t),
+        "8:20",
+        "targets[0].secret.name: `Pull_Secret` is not a Kubernetes name",
+    );
+    let t = "  - name: n\n    format: cloud-config\n    files:\n      - {document: kubernetes-secret, path: /etc/s.yaml}\n";
+    assert_error(
+        &with_target(t),
+        "9:9",
+        "targets[0].files[0].secret: a kubernetes-secret placed on a node needs `secret: {name: …}`",
+    );
+    let t = "  - name: n\n    format: marathon-app\n    marathon: {image: x, secret_source: /s, legacy_uris: true}\n";
+    assert_error(
+        &with_target(t),
+        "8:41",
+        "targets[0].marathon.secret_source: use either the secret store",
+    );
+    assert_error(
+        "registries:\n  - {address: gcr.io, helper: gcr, aws_access_key_id: {env: PW}, aws_secret_access_key: {env: PW}}\n",
+        "2:55",
+        "registries[0].aws_access_key_id: AWS keys are for ECR registries",
+    );
+    assert_error(
+        "registries:\n  - {address: a.azurecr.io, username: u, password: {env: PW}, identity_token: {env: PW}}\n",
+        "2:79",
+        "registries[0].identity_token: give password or identity_token, not both",
+    );
+}

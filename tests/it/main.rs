@@ -3,7 +3,9 @@
 mod butane;
 mod cli;
 mod determinism;
+mod documents;
 mod errors;
 mod golden;
+mod kubernetes;
 mod real_tools;
 mod support;
