@@ -9,15 +9,23 @@ use crate::cli::{Cli, Command};
 use crate::documents::DocumentKind;
 use crate::hash::Sha512Hash;
 use crate::inventory::{self, Inventory};
-use crate::{Error, output};
+use crate::{Error, output, terraform};
 
 /// Runs the command and maps the outcome to the exit status: 0 done, 1 failed, 2 usage error.
 pub fn run(cli: Cli) -> ExitCode {
     let env = |name: &str| -> Option<OsString> { std::env::var_os(name) };
+    // Terraform shows a failing program's stderr as its message: keep it to one line.
+    let one_line = matches!(cli.command, Command::Terraform);
     match execute(cli, &env) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            let text = e.to_string();
+            if one_line {
+                let parts: Vec<&str> = text.lines().map(str::trim).collect();
+                eprintln!("error: {}", parts.join("; "));
+            } else {
+                eprintln!("error: {text}");
+            }
             ExitCode::from(if matches!(e, Error::Usage(_)) { 2 } else { 1 })
         }
     }
@@ -79,6 +87,11 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
                 Some(p) => output::read(p)?,
             };
             print(format!("{}\n", Sha512Hash::of(&bytes)).as_bytes())
+        }
+        Command::Terraform => {
+            let query = terraform::parse_query(&read_stdin()?)?;
+            let inventory = load(query.inventory.as_deref().unwrap_or(&cli.inventory))?;
+            print(terraform::respond(&inventory, &query, env)?.as_bytes())
         }
     }
 }

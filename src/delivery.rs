@@ -37,9 +37,9 @@ pub fn place<'a>(
         Delivery::Inline => None,
         Delivery::Remote => Some(Artifact {
             folder: "artifacts",
-            url: Some(format!(
-                "{}{name}",
-                remote_url.expect("remote delivery was validated to have a URL")
+            url: Some(artifact_url(
+                remote_url.expect("remote delivery was validated to have a URL"),
+                &name,
             )),
             name,
         }),
@@ -55,6 +55,11 @@ pub fn place<'a>(
         hash,
         artifact,
     }
+}
+
+/// Where a node fetches a remote artifact: the target's `remote.url` (ending in `/`) and its name.
+pub fn artifact_url(remote_url: &str, name: &str) -> String {
+    format!("{remote_url}{name}")
 }
 
 /// `<kind>-<first 16 hex of sha512>.<ext>`: a new content gets a new name, so a URL never serves stale bytes.

@@ -7,3 +7,4 @@ mod errors;
 mod golden;
 mod real_tools;
 mod support;
+mod terraform;
