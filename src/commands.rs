@@ -9,6 +9,8 @@ use crate::cli::{Cli, Command};
 use crate::documents::DocumentKind;
 use crate::hash::Sha512Hash;
 use crate::inventory::{self, Inventory};
+use crate::output::redact::Redactor;
+use crate::render::Variables;
 use crate::{Error, output, terraform};
 
 /// Runs the command and maps the outcome to the exit status: 0 done, 1 failed, 2 usage error.
@@ -37,12 +39,16 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             targets,
             out_dir,
             stdout,
+            check,
         } => {
             let inventory = load(&cli.inventory)?;
             if stdout && targets.len() != 1 && inventory.targets.len() != 1 {
                 return Err(Error::Usage(
                     "--stdout prints one target: name exactly one".into(),
                 ));
+            }
+            if check {
+                return check_tree(&inventory, &targets, &out_dir, env);
             }
             let rendered = crate::render_targets(&inventory, &targets, env)?;
             if stdout {
@@ -56,13 +62,7 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
                 }
                 return print(&target.file.bytes);
             }
-            let mut files: Vec<_> = rendered
-                .into_iter()
-                .flat_map(|t| std::iter::once(t.file).chain(t.artifacts))
-                .collect();
-            // Targets sharing a document share its content-named artifact: write it once.
-            files.sort_by(|a, b| a.path.cmp(&b.path));
-            files.dedup_by(|a, b| a.path == b.path);
+            let files = tree(rendered);
             output::write_tree(&out_dir, &files)?;
             eprintln!("wrote {} file(s) to {}", files.len(), out_dir.display());
             Ok(())
@@ -94,6 +94,49 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             print(terraform::respond(&inventory, &query, env)?.as_bytes())
         }
     }
+}
+
+/// Every file of the rendered targets, by path.
+fn tree(rendered: Vec<crate::RenderedTarget>) -> Vec<output::OutputFile> {
+    let mut files: Vec<_> = rendered
+        .into_iter()
+        .flat_map(|t| std::iter::once(t.file).chain(t.artifacts))
+        .collect();
+    // Targets sharing a document share its content-named artifact: write it once.
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.dedup_by(|a, b| a.path == b.path);
+    files
+}
+
+/// `render --check`: the redacted diff on stdout and exit 1 on drift; never writes.
+fn check_tree(
+    inventory: &Inventory,
+    targets: &[String],
+    out_dir: &Path,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<(), Error> {
+    let rendering = crate::render_with(inventory, targets, env, &Variables::new())?;
+    let credentials = &rendering.credentials;
+    let redactor = Redactor::new(
+        credentials.iter().flat_map(|c| c.credential.secrets()),
+        credentials.iter().filter_map(|c| c.credential.username()),
+    );
+    let files = tree(rendering.targets);
+    // Named targets: other targets' files are expected in the folder, so extras are not judged.
+    let report = output::check::compare(out_dir, &files, targets.is_empty(), &redactor)?;
+    if report.drifted == 0 {
+        eprintln!(
+            "{} is up to date: {} file(s) match",
+            out_dir.display(),
+            report.compared
+        );
+        return Ok(());
+    }
+    print(report.diff.as_bytes())?;
+    Err(Error::Drift {
+        out_dir: out_dir.to_path_buf(),
+        files: report.drifted,
+    })
 }
 
 fn load(path: &Path) -> Result<Inventory, Error> {

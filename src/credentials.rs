@@ -117,6 +117,23 @@ pub enum Credential {
     Helper { helper: String },
 }
 
+impl Credential {
+    /// The secret values this credential holds, for redacting them from diffs.
+    pub fn secrets(&self) -> Vec<&Secret> {
+        match self {
+            Credential::Basic { password, .. } => vec![password],
+            Credential::Helper { .. } => Vec::new(),
+        }
+    }
+
+    pub fn username(&self) -> Option<&str> {
+        match self {
+            Credential::Basic { username, .. } => Some(username),
+            Credential::Helper { .. } => None,
+        }
+    }
+}
+
 /// A registry whose secrets are resolved: what documents are made from.
 #[derive(Clone, Debug)]
 pub struct RegistryCredential {

@@ -42,6 +42,12 @@ pub enum Error {
     Verify(#[from] VerifyError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// `render --check` found files that differ from what would be rendered.
+    #[error(
+        "{files} file(s) under {} differ from what regforge renders; run `regforge render` to update them",
+        out_dir.display()
+    )]
+    Drift { out_dir: PathBuf, files: usize },
     /// The command line asked for something the inventory does not have.
     #[error("{0}")]
     Usage(String),
