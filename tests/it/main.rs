@@ -1,6 +1,7 @@
 //! Integration tests: the `regforge` binary against fixtures and real tools.
 
 mod butane;
+mod check;
 mod cli;
 mod determinism;
 mod errors;
