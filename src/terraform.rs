@@ -171,6 +171,35 @@ mod tests {
     }
 
     #[test]
+    fn binary_files_come_as_base64_and_artifacts_by_folder() {
+        use crate::output::OutputFile;
+        let file = |path: &str, bytes: &[u8]| OutputFile {
+            path: path.into(),
+            bytes: bytes.to_vec(),
+        };
+        let target = RenderedTarget {
+            name: "archive".into(),
+            file: file("archive.tar.gz", &[0x1f, 0x8b, 0xff]),
+            artifacts: vec![file("artifacts/a.json", b"{}"), file("files/b.json", b"[]")],
+        };
+        let got = result(&target, Some("https://h/x/"));
+        assert_eq!(got["rendered_base64"], "H4v/");
+        assert!(!got.contains_key("rendered"));
+        assert_eq!(
+            got["sha512"],
+            Sha512Hash::of(&[0x1f, 0x8b, 0xff]).to_string()
+        );
+        assert_eq!(got["artifact.a.json.url"], "https://h/x/a.json");
+        assert_eq!(got["artifact.a.json.content_base64"], "e30=");
+        assert_eq!(got["file.b.json.content_base64"], "W10=");
+        assert_eq!(
+            (got["artifacts"].as_str(), got["files"].as_str()),
+            ("[\"a.json\"]", "[\"b.json\"]")
+        );
+        assert_eq!(got.len(), 9);
+    }
+
+    #[test]
     fn query_errors_say_what_is_accepted() {
         for (input, want) in [
             (&b""[..], "stdin is not a JSON object of strings"),
