@@ -31,7 +31,7 @@ pub struct Cli {
 pub enum Command {
     /// Render targets to files under --out-dir (all targets, or the ones named)
     #[command(
-        after_help = "Examples:\n  regforge render                      # every target into ./out\n  regforge render flatcar-workers --out-dir build\n  regforge render pull-config --stdout  # one target's file on stdout\n\nEach target becomes <out-dir>/<target>.<bu|yaml|json>; remote artifacts go to\n<out-dir>/artifacts/ and local ones to <out-dir>/files/. Nothing is written unless\nevery target renders and verifies."
+        after_help = "Examples:\n  regforge render                      # every target into ./out\n  regforge render flatcar-workers --out-dir build\n  regforge render pull-config --stdout  # one target's file on stdout\n  regforge render --check --out-dir rendered/  # CI: exit 1 and a diff if rendered/ is stale\n\nEach target becomes <out-dir>/<target>.<bu|yaml|json>; remote artifacts go to\n<out-dir>/artifacts/ and local ones to <out-dir>/files/. Nothing is written unless\nevery target renders and verifies.\n\n--check writes nothing: it exits 0 when --out-dir holds exactly what would be written,\nand 1 with a unified diff (secrets shown as <redacted>) when it does not. With TARGETs,\nonly their files are compared; without, files no target produces are reported too.\nSee docs/golden-tests.md."
     )]
     Render {
         /// Targets to render; all when none are named
@@ -49,6 +49,9 @@ pub enum Command {
         /// Print the one selected target's file to stdout and write nothing
         #[arg(long)]
         stdout: bool,
+        /// Compare with --out-dir instead of writing: exit 1 and print a redacted diff on drift
+        #[arg(long, conflicts_with = "stdout")]
+        check: bool,
     },
     /// Print one document for all registries (or the ones given with --registry)
     #[command(
@@ -77,6 +80,11 @@ pub enum Command {
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
     },
+    /// Answer Terraform's `external` data source: a JSON query on stdin, a JSON result on stdout
+    #[command(
+        after_help = "Examples:\n  data \"external\" \"regforge\" {\n    program = [\"regforge\", \"terraform\"]\n    query   = { inventory = \"${path.module}/regforge.yaml\", target = \"flatcar-workers\" }\n  }\n  printf '{\"target\":\"flatcar-workers\"}' | regforge -i regforge.yaml terraform\n\nQuery keys: inventory, target, variables (a JSON object as a string). Result keys:\nrendered (or rendered_base64), sha512, artifact.<name>.{content_base64,sha512,url},\nfile.<name>.{content_base64,sha512}, artifacts, files. Writes nothing. See docs/terraform.md."
+    )]
+    Terraform,
 }
 
 fn parse_option(text: &str) -> Result<(String, String), String> {

@@ -9,15 +9,25 @@ use crate::cli::{Cli, Command};
 use crate::documents::{Document, DocumentKind};
 use crate::hash::Sha512Hash;
 use crate::inventory::{self, Inventory};
-use crate::{Error, output};
+use crate::output::redact::Redactor;
+use crate::render::Variables;
+use crate::{Error, output, terraform};
 
 /// Runs the command and maps the outcome to the exit status: 0 done, 1 failed, 2 usage error.
 pub fn run(cli: Cli) -> ExitCode {
     let env = |name: &str| -> Option<OsString> { std::env::var_os(name) };
+    // Terraform shows a failing program's stderr as its message: keep it to one line.
+    let one_line = matches!(cli.command, Command::Terraform);
     match execute(cli, &env) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            let text = e.to_string();
+            if one_line {
+                let parts: Vec<&str> = text.lines().map(str::trim).collect();
+                eprintln!("error: {}", parts.join("; "));
+            } else {
+                eprintln!("error: {text}");
+            }
             ExitCode::from(if matches!(e, Error::Usage(_)) { 2 } else { 1 })
         }
     }
@@ -29,12 +39,16 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             targets,
             out_dir,
             stdout,
+            check,
         } => {
             let inventory = load(&cli.inventory)?;
             if stdout && targets.len() != 1 && inventory.targets.len() != 1 {
                 return Err(Error::Usage(
                     "--stdout prints one target: name exactly one".into(),
                 ));
+            }
+            if check {
+                return check_tree(&inventory, &targets, &out_dir, env);
             }
             let rendered = crate::render_targets(&inventory, &targets, env)?;
             if stdout {
@@ -55,13 +69,7 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
                 }
                 return print(&file.bytes);
             }
-            let mut files: Vec<_> = rendered
-                .into_iter()
-                .flat_map(|t| t.files.into_iter().chain(t.artifacts))
-                .collect();
-            // Targets sharing a document share its content-named artifact: write it once.
-            files.sort_by(|a, b| a.path.cmp(&b.path));
-            files.dedup_by(|a, b| a.path == b.path);
+            let files = tree(rendered);
             output::write_tree(&out_dir, &files)?;
             eprintln!("wrote {} file(s) to {}", files.len(), out_dir.display());
             Ok(())
@@ -86,6 +94,11 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
                 Some(p) => output::read(p)?,
             };
             print(format!("{}\n", Sha512Hash::of(&bytes)).as_bytes())
+        }
+        Command::Terraform => {
+            let query = terraform::parse_query(&read_stdin()?)?;
+            let inventory = load(query.inventory.as_deref().unwrap_or(&cli.inventory))?;
+            print(terraform::respond(&inventory, &query, env)?.as_bytes())
         }
     }
 }
@@ -119,6 +132,49 @@ fn write_documents(
             many.len()
         ))),
     }
+}
+
+/// Every file of the rendered targets, by path.
+fn tree(rendered: Vec<crate::RenderedTarget>) -> Vec<output::OutputFile> {
+    let mut files: Vec<_> = rendered
+        .into_iter()
+        .flat_map(|t| t.files.into_iter().chain(t.artifacts))
+        .collect();
+    // Targets sharing a document share its content-named artifact: write it once.
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.dedup_by(|a, b| a.path == b.path);
+    files
+}
+
+/// `render --check`: the redacted diff on stdout and exit 1 on drift; never writes.
+fn check_tree(
+    inventory: &Inventory,
+    targets: &[String],
+    out_dir: &Path,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<(), Error> {
+    let rendering = crate::render_with(inventory, targets, env, &Variables::new())?;
+    let credentials = &rendering.credentials;
+    let redactor = Redactor::new(
+        credentials.iter().flat_map(|c| c.credential.secrets()),
+        credentials.iter().filter_map(|c| c.credential.username()),
+    );
+    let files = tree(rendering.targets);
+    // Named targets: other targets' files are expected in the folder, so extras are not judged.
+    let report = output::check::compare(out_dir, &files, targets.is_empty(), &redactor)?;
+    if report.drifted == 0 {
+        eprintln!(
+            "{} is up to date: {} file(s) match",
+            out_dir.display(),
+            report.compared
+        );
+        return Ok(());
+    }
+    print(report.diff.as_bytes())?;
+    Err(Error::Drift {
+        out_dir: out_dir.to_path_buf(),
+        files: report.drifted,
+    })
 }
 
 fn load(path: &Path) -> Result<Inventory, Error> {

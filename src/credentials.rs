@@ -137,7 +137,7 @@ pub struct AwsKeys {
 }
 
 impl Credential {
-    /// Every secret value in the credential, for redaction.
+    /// Every secret value in the credential, for redacting them from diffs.
     pub fn secrets(&self) -> Vec<&Secret> {
         match self {
             Credential::Basic { password, .. } => vec![password],
@@ -146,6 +146,17 @@ impl Credential {
                 vec![&k.access_key_id, &k.secret_access_key]
             }
             Credential::Helper { aws: None, .. } => Vec::new(),
+        }
+    }
+}
+
+impl Credential {
+    pub fn username(&self) -> Option<&str> {
+        match self {
+            Credential::Basic { username, .. } | Credential::Token { username, .. } => {
+                Some(username)
+            }
+            Credential::Helper { .. } => None,
         }
     }
 }

@@ -56,9 +56,9 @@ fn place_one<'a>(
         Delivery::Inline => None,
         Delivery::Remote => Some(Artifact {
             folder: "artifacts",
-            url: Some(format!(
-                "{}{name}",
-                remote_url.expect("remote delivery was validated to have a URL")
+            url: Some(artifact_url(
+                remote_url.expect("remote delivery was validated to have a URL"),
+                &name,
             )),
             name,
         }),
@@ -75,6 +75,11 @@ fn place_one<'a>(
         hash,
         artifact,
     }
+}
+
+/// Where a node fetches a remote artifact: the target's `remote.url` (ending in `/`) and its name.
+pub fn artifact_url(remote_url: &str, name: &str) -> String {
+    format!("{remote_url}{name}")
 }
 
 /// `<kind>-<first 16 hex of sha512>.<ext>`: a new content gets a new name, so a URL never serves stale bytes.

@@ -15,6 +15,7 @@ pub mod yaml;
 pub mod cli;
 pub mod commands;
 pub mod hash;
+pub mod terraform;
 
 use std::path::PathBuf;
 
@@ -42,6 +43,12 @@ pub enum Error {
     Verify(#[from] VerifyError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// `render --check` found files that differ from what would be rendered.
+    #[error(
+        "{files} file(s) under {} differ from what regforge renders; run `regforge render` to update them",
+        out_dir.display()
+    )]
+    Drift { out_dir: PathBuf, files: usize },
     /// The command line asked for something the inventory does not have.
     #[error("{0}")]
     Usage(String),
@@ -62,16 +69,40 @@ pub fn render_targets(
     names: &[String],
     env: EnvLookup,
 ) -> Result<Vec<RenderedTarget>, Error> {
+    render_with(inventory, names, env, &render::Variables::new()).map(|r| r.targets)
+}
+
+/// Rendered targets, with the credentials resolved to make them.
+#[derive(Debug)]
+pub struct Rendering {
+    pub targets: Vec<RenderedTarget>,
+    /// Each registry the targets used, once, with its secrets resolved: what a
+    /// `--check` diff must redact.
+    pub credentials: Vec<RegistryCredential>,
+}
+
+/// Like `render_targets`, with `variables` for user templates (`regforge terraform`), and
+/// returning the resolved credentials too.
+pub fn render_with(
+    inventory: &Inventory,
+    names: &[String],
+    env: EnvLookup,
+    variables: &render::Variables,
+) -> Result<Rendering, Error> {
     let targets = select_targets(inventory, names)?;
     let mut resolver = Resolver::new(inventory, env);
     let template_env = render::environment();
-    targets
+    let targets = targets
         .into_iter()
         .map(|target| {
             let registries = resolver.resolve(&target.registries)?;
-            render_target(inventory, target, &registries, &template_env)
+            render_target(inventory, target, &registries, &template_env, variables)
         })
-        .collect()
+        .collect::<Result<_, Error>>()?;
+    Ok(Rendering {
+        targets,
+        credentials: resolver.cache.into_iter().flatten().collect(),
+    })
 }
 
 fn render_target(
@@ -79,6 +110,7 @@ fn render_target(
     target: &Target,
     registries: &[RegistryCredential],
     template_env: &minijinja::Environment,
+    variables: &render::Variables,
 ) -> Result<RenderedTarget, Error> {
     let document = |spec: &DocumentSpec| {
         documents::build(spec, registries).map_err(|source| Error::Document {
@@ -148,6 +180,7 @@ fn render_target(
         &directories,
         &selected,
         template,
+        variables,
     )?;
     verify::verify(target, &text, &placed)?;
     let artifacts = placed

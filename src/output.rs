@@ -1,5 +1,8 @@
 //! Output: atomic, all-or-nothing writes of rendered files, readable only by their owner.
 
+pub mod check;
+pub mod redact;
+
 use std::fs::{self, DirBuilder, Permissions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};

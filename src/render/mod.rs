@@ -62,12 +62,17 @@ fn bytes_of(v: &Value) -> Result<Vec<u8>, minijinja::Error> {
     })
 }
 
+/// Values the caller hands to user templates as `variables` (a JSON object; empty unless
+/// `regforge terraform` was given some).
+pub type Variables = serde_json::Map<String, serde_json::Value>;
+
 #[derive(Serialize)]
 struct Context<'a> {
     target: TargetContext<'a>,
     files: Vec<FileContext<'a>>,
     directories: Vec<DirectoryContext<'a>>,
     registries: Vec<RegistryContext>,
+    variables: &'a Variables,
 }
 
 #[derive(Serialize)]
@@ -139,12 +144,14 @@ pub fn render(
     directories: &[Directory],
     registries: &[&Registry],
     user_template: Option<(String, String)>,
+    variables: &Variables,
 ) -> Result<String, RenderError> {
     let ctx = Value::from(minijinja::value::Serde(context(
         target,
         files,
         directories,
         registries,
+        variables,
     )));
     let fail = |e: minijinja::Error| RenderError {
         target: target.name.clone(),
@@ -186,6 +193,7 @@ fn context<'a>(
     files: &'a [PlacedFile],
     directories: &'a [Directory],
     registries: &[&Registry],
+    variables: &'a Variables,
 ) -> Context<'a> {
     let (format, spec) = match target.format {
         TargetFormat::Butane(spec) => ("butane", Some(spec)),
@@ -211,6 +219,7 @@ fn context<'a>(
             })
             .collect(),
         registries: registries.iter().map(|r| registry_context(r)).collect(),
+        variables,
     }
 }
 

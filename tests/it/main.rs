@@ -1,6 +1,7 @@
 //! Integration tests: the `regforge` binary against fixtures and real tools.
 
 mod butane;
+mod check;
 mod cli;
 mod determinism;
 mod documents;
@@ -9,3 +10,4 @@ mod golden;
 mod kubernetes;
 mod real_tools;
 mod support;
+mod terraform;

@@ -1,0 +1,217 @@
+//! `render --check`: compares rendered files with an output folder as redacted unified diffs, writing nothing.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use similar::{ChangeTag, TextDiff};
+
+use super::redact::Redactor;
+use super::{OutputError, OutputFile};
+use crate::credentials::io_reason;
+
+/// The outcome of a comparison: the diff to print, and how many files differ.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Unified diffs (redacted), `Binary files … differ` and `Only in …` lines; empty when equal.
+    pub diff: String,
+    /// Files that differ, are missing, or are extra.
+    pub drifted: usize,
+    /// Files rendering produces.
+    pub compared: usize,
+}
+
+/// Compares `files` with what `out_dir` holds. `extras`: also report files under
+/// `out_dir` that rendering does not produce (files and folders whose name starts with
+/// `.`, such as `.gitignore`, are never reported: regforge never writes such names).
+pub fn compare(
+    out_dir: &Path,
+    files: &[OutputFile],
+    extras: bool,
+    redactor: &Redactor,
+) -> Result<Report, OutputError> {
+    let mut entries: BTreeMap<PathBuf, Entry> = BTreeMap::new();
+    for file in files {
+        let on_disk = match fs::read(out_dir.join(&file.path)) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == ErrorKind::NotFound => None,
+            Err(e) => return Err(read_error(&out_dir.join(&file.path), &e)),
+        };
+        entries.insert(
+            file.path.clone(),
+            Entry::Rendered(on_disk, file.bytes.as_slice()),
+        );
+    }
+    if extras {
+        for path in list(out_dir)? {
+            entries.entry(path).or_insert(Entry::Extra);
+        }
+    }
+    let mut report = Report {
+        compared: files.len(),
+        ..Report::default()
+    };
+    for (path, entry) in entries {
+        let disk_name = out_dir.join(&path).display().to_string();
+        let rendered_name = format!("{} (rendered)", path.display());
+        match entry {
+            Entry::Extra => {
+                let _ = writeln!(
+                    report.diff,
+                    "Only in {}: {} (not rendered)",
+                    out_dir.display(),
+                    path.display()
+                );
+            }
+            Entry::Rendered(Some(old), new) if old == new => continue,
+            Entry::Rendered(old, new) => {
+                let old_name = if old.is_some() {
+                    disk_name
+                } else {
+                    "/dev/null".into()
+                };
+                let old = old.unwrap_or_default();
+                match (std::str::from_utf8(&old), std::str::from_utf8(new)) {
+                    (Ok(old), Ok(new)) => unified(
+                        &mut report.diff,
+                        old,
+                        new,
+                        &old_name,
+                        &rendered_name,
+                        redactor,
+                    ),
+                    _ => {
+                        let _ = writeln!(
+                            report.diff,
+                            "Binary files {old_name} and {rendered_name} differ"
+                        );
+                    }
+                }
+            }
+        }
+        report.drifted += 1;
+    }
+    Ok(report)
+}
+
+enum Entry<'a> {
+    /// What the folder holds (none when missing), and what rendering produced.
+    Rendered(Option<Vec<u8>>, &'a [u8]),
+    Extra,
+}
+
+/// A unified diff with 3 lines of context; each line is redacted after diffing, so a
+/// changed secret still shows as a changed (`<redacted>`) line.
+fn unified(out: &mut String, old: &str, new: &str, old_name: &str, new_name: &str, r: &Redactor) {
+    let diff = TextDiff::from_lines(old, new);
+    let _ = writeln!(out, "--- {old_name}\n+++ {new_name}");
+    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+        let _ = writeln!(out, "{}", hunk.header());
+        for change in hunk.iter_changes() {
+            let sign = match change.tag() {
+                ChangeTag::Equal => ' ',
+                ChangeTag::Delete => '-',
+                ChangeTag::Insert => '+',
+            };
+            let line = change.value();
+            let text = line.strip_suffix('\n').unwrap_or(line);
+            let _ = writeln!(out, "{sign}{}", r.redact(text));
+            if change.missing_newline() {
+                out.push_str("\\ No newline at end of file\n");
+            }
+        }
+    }
+}
+
+/// Every file under `dir`, relative to it, skipping names that start with `.`.
+fn list(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
+    let mut out = Vec::new();
+    let mut pending = vec![PathBuf::new()];
+    while let Some(relative) = pending.pop() {
+        let folder = dir.join(&relative);
+        let entries = match fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound && relative.as_os_str().is_empty() => {
+                return Ok(out);
+            }
+            Err(e) => return Err(read_error(&folder, &e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| read_error(&folder, &e))?;
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = relative.join(entry.file_name());
+            let is_dir = entry
+                .file_type()
+                .map_err(|e| read_error(&dir.join(&path), &e))?
+                .is_dir();
+            if is_dir {
+                pending.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn read_error(path: &Path, e: &std::io::Error) -> OutputError {
+    OutputError {
+        action: "read",
+        path: path.to_path_buf(),
+        reason: io_reason(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> OutputFile {
+        OutputFile {
+            path: path.into(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn equal_missing_changed_extra_and_binary() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        fs::write(out.join("same.json"), "a\n").unwrap();
+        fs::write(out.join("changed.bu"), "a\nb\nc").unwrap();
+        fs::write(out.join("stray.txt"), "x").unwrap();
+        fs::write(out.join(".gitignore"), "*").unwrap();
+        fs::write(out.join("blob.tar.gz"), [0xff, 0]).unwrap();
+        let files = [
+            file("same.json", "a\n"),
+            file("changed.bu", "a\nB\nc"),
+            file("missing.yaml", "new\n"),
+            file("blob.tar.gz", "\u{0}"),
+        ];
+        let r = Redactor::new([], []);
+        let report = compare(out, &files, true, &r).unwrap();
+        let o = out.display();
+        assert_eq!(
+            report.diff,
+            format!(
+                "Binary files {o}/blob.tar.gz and blob.tar.gz (rendered) differ\n\
+                 --- {o}/changed.bu\n+++ changed.bu (rendered)\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n\\ No newline at end of file\n\
+                 --- /dev/null\n+++ missing.yaml (rendered)\n@@ -0,0 +1 @@\n+new\n\
+                 Only in {o}: stray.txt (not rendered)\n"
+            )
+        );
+        assert_eq!((report.drifted, report.compared), (4, 4));
+        let named = compare(out, &files[..1], false, &r).unwrap();
+        assert_eq!(
+            named,
+            Report {
+                compared: 1,
+                ..Report::default()
+            }
+        );
+    }
+}

@@ -1,0 +1,407 @@
+//! Redaction: hiding secret values, in every encoding the documents use, from text shown to people.
+
+use std::ops::Range;
+
+use base64::Engine;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+use crate::credentials::Secret;
+use crate::yaml;
+
+/// What a hidden value is replaced with.
+pub const REDACTED: &str = "<redacted>";
+
+/// Keys whose values are credentials in the documents regforge writes (docker `auth`,
+/// rkt and Drone `password`, Kubernetes `.dockerconfigjson`, …). Their values are hidden
+/// even when they hold no secret regforge knows: an old file may hold an old password.
+const SECRET_KEYS: [&str; 9] = [
+    "auth",
+    "password",
+    "identitytoken",
+    "registrytoken",
+    "token",
+    "aws_secret_access_key",
+    "secretAccessKey",
+    ".dockerconfigjson",
+    ".dockercfg",
+];
+
+/// How deep base64 inside base64 is opened (a cloud-config `b64` content holds a
+/// dockercfg whose `auth` is base64 again).
+const MAX_DEPTH: usize = 4;
+
+/// Hides known secrets and credential-shaped values in text.
+#[derive(Debug)]
+pub struct Redactor {
+    /// Every secret in each of its encodings, longest first.
+    needles: Vec<String>,
+    /// `user:` prefixes: base64 that decodes to one is a docker `auth` value.
+    logins: Vec<String>,
+}
+
+impl Redactor {
+    /// A redactor for these secrets, and the usernames they go with.
+    pub fn new<'a>(
+        secrets: impl IntoIterator<Item = &'a Secret>,
+        usernames: impl IntoIterator<Item = &'a str>,
+    ) -> Redactor {
+        let mut needles = Vec::new();
+        for secret in secrets {
+            let raw = secret.expose().to_string();
+            let once: Vec<String> = encodings(&raw).collect();
+            let twice: Vec<String> = once.iter().flat_map(|e| encodings(e)).collect();
+            needles.push(raw);
+            needles.extend(once);
+            needles.extend(twice);
+        }
+        needles.retain(|n| !n.is_empty());
+        needles.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        needles.dedup();
+        Redactor {
+            needles,
+            logins: usernames.into_iter().map(|u| format!("{u}:")).collect(),
+        }
+    }
+
+    /// `text` with every secret value replaced by `<redacted>`: known secrets raw or
+    /// escaped (JSON, Go's HTML-safe JSON, YAML double quotes, one inside another), values
+    /// of credential keys, and whole base64 runs whose decoding holds any of these.
+    pub fn redact(&self, text: &str) -> String {
+        self.redact_at(text, 0)
+    }
+
+    fn redact_at(&self, text: &str, depth: usize) -> String {
+        let mut text = text.to_string();
+        // Replacing can join text into a new match (a secret that ends like `<redacted>`
+        // begins); go again until nothing matches.
+        for _ in 0..8 {
+            let ranges = self.ranges(&text, depth);
+            if ranges.is_empty() {
+                break;
+            }
+            text = replace(&text, ranges);
+        }
+        text
+    }
+
+    fn ranges(&self, text: &str, depth: usize) -> Vec<Range<usize>> {
+        let mut ranges = Vec::new();
+        for needle in &self.needles {
+            ranges.extend(
+                text.match_indices(needle.as_str())
+                    .map(|(i, m)| i..i + m.len()),
+            );
+        }
+        ranges.extend(key_values(text));
+        if depth < MAX_DEPTH {
+            for run in base64_runs(text) {
+                if let Some(hit) = self.sensitive_base64(&text[run.clone()], depth) {
+                    ranges.push(run.start + hit.start..run.start + hit.end);
+                }
+            }
+        }
+        ranges
+    }
+
+    /// The part of a base64 run to hide, if its decoding is sensitive. A run may begin
+    /// with a stray letter (`\tQUJD` after an escape), so each of the first four
+    /// positions is tried as its start.
+    fn sensitive_base64(&self, run: &str, depth: usize) -> Option<Range<usize>> {
+        (0..run.len().min(4)).find_map(|start| {
+            let mut candidate = &run[start..];
+            if candidate.trim_end_matches('=').len() % 4 == 1 {
+                candidate = &candidate[..candidate.len() - 1];
+            }
+            let bytes = decode(candidate)?;
+            // A mesos-archive travels as base64 of gzip; its config.json is inside.
+            let bytes = gunzip(&bytes).unwrap_or(bytes);
+            let lossy = String::from_utf8_lossy(&bytes);
+            let sensitive = self.logins.iter().any(|l| lossy.starts_with(l.as_str()))
+                || match std::str::from_utf8(&bytes) {
+                    // Text (a document) may hold base64 again: look inside it.
+                    Ok(text) => self.redact_at(text, depth + 1) != text,
+                    // Bytes that are not text are not opened further, which keeps
+                    // the mostly meaningless decodings of ordinary words cheap.
+                    Err(_) => self.needles.iter().any(|n| lossy.contains(n.as_str())),
+                };
+            sensitive.then_some(start..run.len())
+        })
+    }
+}
+
+/// The decompressed bytes when `bytes` is gzip, at most 16 MiB of them.
+fn gunzip(bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return None;
+    }
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .take(16 << 20)
+        .read_to_end(&mut out)
+        .ok()?;
+    Some(out)
+}
+
+/// The encodings a secret takes inside documents, one level deep.
+fn encodings(value: &str) -> impl Iterator<Item = String> {
+    let json = serde_json::to_string(value).expect("a string serializes");
+    let json = json[1..json.len() - 1].to_string();
+    let ascii = json
+        .chars()
+        .map(|c| {
+            if c.is_ascii() {
+                c.to_string()
+            } else {
+                let mut units = [0u16; 2];
+                c.encode_utf16(&mut units)
+                    .iter()
+                    .map(|u| format!("\\u{u:04x}"))
+                    .collect()
+            }
+        })
+        .collect::<String>();
+    // Go's encoding/json (kubectl, Terraform) escapes these for HTML safety.
+    let go = json
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029");
+    let quoted = yaml::double_quoted(value);
+    let yaml = quoted[1..quoted.len() - 1].to_string();
+    [json, ascii, go, yaml].into_iter()
+}
+
+fn decode(candidate: &str) -> Option<Vec<u8>> {
+    let config = GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    let alphabet = if candidate.contains(['-', '_']) {
+        &base64::alphabet::URL_SAFE
+    } else {
+        &base64::alphabet::STANDARD
+    };
+    GeneralPurpose::new(alphabet, config).decode(candidate).ok()
+}
+
+fn is_base64_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+}
+
+/// Maximal runs of base64 characters (with their `=` padding), long enough to hold `a:b`.
+fn base64_runs(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_base64_char(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_base64_char(bytes[i]) {
+            i += 1;
+        }
+        while i < bytes.len() && bytes[i] == b'=' {
+            i += 1;
+        }
+        if i - start >= 4 {
+            runs.push(start..i);
+        }
+    }
+    runs
+}
+
+/// The values of `SECRET_KEYS`: JSON strings (`"auth": "…"`), the same JSON inside a
+/// YAML or JSON string (`\"auth\": \"…\"`), and plain YAML (`password: …` to the line end).
+fn key_values(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    for key in SECRET_KEYS {
+        for quote in ["\"", "\\\""] {
+            let opening = format!("{quote}{key}{quote}");
+            for (at, m) in text.match_indices(&opening) {
+                let rest = &text[at + m.len()..];
+                let after_colon = rest.trim_start().strip_prefix(':').map(str::trim_start);
+                let Some(value) = after_colon.and_then(|v| v.strip_prefix(quote)) else {
+                    continue;
+                };
+                let start = text.len() - value.len();
+                out.push(start..start + string_end(value, quote));
+            }
+        }
+        let plain = format!("{key}: ");
+        for (at, m) in text.match_indices(&plain) {
+            let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            let indent = text[line_start..at].trim_start_matches([' ', '-']);
+            if !indent.is_empty() {
+                continue;
+            }
+            let start = at + m.len();
+            let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+            out.push(start..end);
+        }
+    }
+    out
+}
+
+/// Where a JSON string's content ends: at its closing `quote`. Inside `\"…\"` (JSON in a
+/// quoted string) the JSON's own escapes are doubled: `\\\"` is a quote, `\\\\` a backslash.
+fn string_end(value: &str, quote: &str) -> usize {
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if quote.len() == 2
+            && (value[i..].starts_with("\\\\\\\"") || value[i..].starts_with("\\\\\\\\"))
+        {
+            i += 4;
+        } else if value[i..].starts_with(quote) {
+            return i;
+        } else if bytes[i] == b'\\' {
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    bytes.len().min(i)
+}
+
+/// Replaces each range (merged where they overlap or touch) with `<redacted>`.
+fn replace(text: &str, mut ranges: Vec<Range<usize>>) -> String {
+    ranges.sort_by_key(|r| r.start);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    let mut current: Option<Range<usize>> = None;
+    for r in ranges.into_iter().filter(|r| !r.is_empty()) {
+        match &mut current {
+            Some(c) if r.start <= c.end => c.end = c.end.max(r.end),
+            _ => {
+                if let Some(c) = current.take() {
+                    out.push_str(&text[at..c.start]);
+                    out.push_str(REDACTED);
+                    at = c.end;
+                }
+                current = Some(r);
+            }
+        }
+    }
+    if let Some(c) = current {
+        out.push_str(&text[at..c.start]);
+        out.push_str(REDACTED);
+        at = c.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn b64(text: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(text)
+    }
+
+    fn redactor(secret: &str) -> Redactor {
+        Redactor::new(&[Secret::new(secret.into())], ["user"])
+    }
+
+    #[test]
+    fn secrets_in_their_encodings() {
+        let r = redactor("p\"a<s>&ß");
+        assert_eq!(r.redact("x p\"a<s>&ß y"), "x <redacted> y");
+        assert_eq!(r.redact(r#"{"p": "p\"a<s>&ß"}"#), r#"{"p": "<redacted>"}"#);
+        assert_eq!(r.redact(r#"p\"a\u003cs\u003e\u0026ß"#), "<redacted>");
+        assert_eq!(r.redact(r#"p\"a<s>&\u00df"#), "<redacted>");
+        assert_eq!(
+            r.redact(r#"inline: "p\\\"a<s>&ß""#),
+            r#"inline: "<redacted>""#
+        );
+    }
+
+    #[test]
+    fn base64_holding_a_secret_goes_whole() {
+        let r = redactor("hunter2");
+        let auth = b64("user:hunter2");
+        assert_eq!(
+            r.redact(&format!("\"x\": \"{auth}\"")),
+            "\"x\": \"<redacted>\""
+        );
+        let doc = format!("{{\"auths\": {{\"q\": {{\"auth\": \"{auth}\"}}}}}}");
+        assert_eq!(
+            r.redact(&format!("content: {}", b64(&doc))),
+            "content: <redacted>"
+        );
+        assert_eq!(
+            r.redact(&format!("source: data:;base64,{}", b64(&doc))),
+            "source: data:;base64,<redacted>"
+        );
+        // An archive whose config.json holds the auth, as cloud-config carries a mesos-archive.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut gz, doc.as_bytes()).unwrap();
+        let archive = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
+        assert_eq!(
+            r.redact(&format!("content: {archive}")),
+            "content: <redacted>"
+        );
+        // An old password of a known user, which regforge no longer knows.
+        assert_eq!(r.redact(&b64("user:old-pw")), "<redacted>");
+        // Ordinary words and paths are left alone.
+        let plain = "path: /home/core/.docker/config.json\nstorage: overwrite";
+        assert_eq!(r.redact(plain), plain);
+    }
+
+    #[test]
+    fn credential_keys_are_hidden_whatever_they_hold() {
+        let r = Redactor::new([], []);
+        assert_eq!(
+            r.redact(r#"{"auth": "b2xkOnB3", "email": "a@b"}"#),
+            r#"{"auth": "<redacted>", "email": "a@b"}"#
+        );
+        assert_eq!(
+            r.redact(r#"inline: "{\"password\": \"o\\\"ld\", \"user\": \"u\"}""#),
+            r#"inline: "{\"password\": \"<redacted>\", \"user\": \"u\"}""#
+        );
+        assert_eq!(
+            r.redact("- address: docker.io\n  password: old pw\n  username: u"),
+            "- address: docker.io\n  password: <redacted>\n  username: u"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn output_never_holds_the_secret(
+            secret in "[a-zA-Z0-9 \"\\\\<>&:ßé😀\t]{4,20}",
+            before in "[a-z \"\\\\{}:\n]{0,20}",
+            after in "[a-z \"\\\\{}:\n]{0,20}",
+            user in "[a-z]{1,3}",
+        ) {
+            prop_assume!(!REDACTED.contains(&secret) && !secret.contains(REDACTED));
+            let r = Redactor::new(&[Secret::new(secret.clone())], [user.as_str()]);
+            let json = serde_json::to_string(&secret).unwrap();
+            let json = &json[1..json.len() - 1];
+            let auth = b64(&format!("{user}:{secret}"));
+            for text in [
+                format!("{before}{secret}{after}"),
+                format!("{before}{json}{after}"),
+                format!("{before}\"{auth}\"{after}"),
+                format!("{before}{}{after}", b64(&format!("{{\"auth\": \"{auth}\"}}"))),
+            ] {
+                let out = r.redact(&text);
+                prop_assert!(!out.contains(&secret), "{out:?}");
+                prop_assert!(!out.contains(json), "{out:?}");
+                // The secret's base64 in each of the 3 alignments inside `user:secret`.
+                for pad in ["", "a", "ab"] {
+                    let aligned = b64(&format!("{pad}{user}:{secret}"));
+                    let inner = &aligned[(pad.len() + user.len() + 1).div_ceil(3) * 4..];
+                    let inner = inner.trim_end_matches('=');
+                    let inner = &inner[..inner.len().saturating_sub(4)];
+                    if inner.len() >= 8 {
+                        prop_assert!(!out.contains(inner), "{out:?} holds {inner}");
+                    }
+                }
+            }
+        }
+    }
+}

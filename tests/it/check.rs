@@ -1,0 +1,167 @@
+//! `render --check`: golden-file drift as exit 1 and a redacted diff, never a write.
+
+use std::path::Path;
+use std::process::Output;
+
+use base64::Engine;
+
+use crate::support::{copy_tree, fixtures, read_tree, regforge_in, text};
+
+/// A copy of a fixture case whose `out/` holds what it renders.
+fn rendered_case(case: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join(case), dir.path());
+    let result = regforge_in(dir.path(), &["render"], &[], None);
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    dir
+}
+
+/// Runs `regforge render --check ARGS…` in `dir` and asserts it changed nothing there.
+fn check(dir: &Path, args: &[&str]) -> Output {
+    let before = read_tree(dir);
+    let mut all = vec!["render", "--check"];
+    all.extend_from_slice(args);
+    let result = regforge_in(dir, &all, &[], None);
+    assert_eq!(read_tree(dir), before, "--check wrote to {}", dir.display());
+    result
+}
+
+fn assert_drift(result: &Output, files: usize) -> String {
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
+    assert_eq!(
+        text(&result.stderr),
+        format!(
+            "error: {files} file(s) under out differ from what regforge renders; run `regforge render` to update them\n"
+        )
+    );
+    text(&result.stdout)
+}
+
+#[test]
+fn an_unchanged_tree_passes_quietly() {
+    for case in ["quickstart", "tricky-secrets", "custom-template"] {
+        let dir = rendered_case(case);
+        let result = check(dir.path(), &[]);
+        assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+        assert!(result.stdout.is_empty());
+        assert!(text(&result.stderr).starts_with("out is up to date: "));
+    }
+}
+
+#[test]
+fn an_edited_file_shows_as_a_unified_diff() {
+    let dir = rendered_case("quickstart");
+    let path = dir.path().join("out/fcos-builders.bu");
+    let edited = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("mode: 0700", "mode: 0755");
+    std::fs::write(&path, edited).unwrap();
+    let diff = assert_drift(&check(dir.path(), &[]), 1);
+    assert_eq!(
+        diff,
+        "\
+--- out/fcos-builders.bu
++++ fcos-builders.bu (rendered)
+@@ -3,7 +3,7 @@
+ storage:
+   directories:
+     - path: /home/core/.docker
+-      mode: 0755
++      mode: 0700
+       user:
+         name: core
+       group:
+"
+    );
+}
+
+#[test]
+fn a_deleted_file_and_an_extra_file() {
+    let dir = rendered_case("quickstart");
+    std::fs::remove_file(dir.path().join("out/legacy-coreos.yaml")).unwrap();
+    std::fs::write(dir.path().join("out/artifacts/old.json"), "{}\n").unwrap();
+    // Dotfiles such as a .gitignore are not drift: regforge never writes such names.
+    std::fs::write(dir.path().join("out/.gitignore"), "*.tmp\n").unwrap();
+    let diff = assert_drift(&check(dir.path(), &[]), 2);
+    assert!(
+        diff.starts_with("Only in out: artifacts/old.json (not rendered)\n--- /dev/null\n+++ legacy-coreos.yaml (rendered)\n@@ -0,0 +1,15 @@\n+#cloud-config\n+write_files:\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+      \t\t\"auth\": \"<redacted>\",\n"),
+        "{diff}"
+    );
+    assert!(!diff.contains("gitignore"));
+    // Named targets compare only their own files; other files are not judged.
+    let result = check(dir.path(), &["flatcar-workers", "fcos-builders"]);
+    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+    assert!(result.stdout.is_empty());
+    let diff = assert_drift(&check(dir.path(), &["legacy-coreos"]), 1);
+    assert!(diff.starts_with("--- /dev/null\n"), "{diff}");
+}
+
+#[test]
+fn a_missing_out_dir_is_all_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("quickstart"), dir.path());
+    let diff = assert_drift(&check(dir.path(), &[]), 5);
+    assert_eq!(diff.matches("--- /dev/null\n").count(), 5);
+    assert!(!dir.path().join("out").exists());
+}
+
+fn b64(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// Everything that would give a password away: itself, JSON-escaped, and its docker `auth`.
+fn giveaways(username: &str, password: &str) -> Vec<String> {
+    let json = serde_json::to_string(password).unwrap();
+    vec![
+        password.to_string(),
+        json[1..json.len() - 1].to_string(),
+        b64(&format!("{username}:{password}")),
+    ]
+}
+
+#[test]
+fn a_changed_password_is_redacted_on_both_sides() {
+    for (case, secret, username, new) in [
+        // A literal block of dockercfg in cloud-config, a remote artifact, inline Butane.
+        (
+            "quickstart",
+            "secrets/example.pw",
+            "johndoe",
+            "n3w-p4ssw0rd",
+        ),
+        // Base64 cloud-config content holding a dockercfg; JSON escapes in a Butane
+        // double-quoted inline; local files; quotes and non-ASCII.
+        (
+            "tricky-secrets",
+            "secrets/unicode.pw",
+            "jöhn",
+            "  n\"e\\w <pässwörd> ✓",
+        ),
+    ] {
+        let dir = rendered_case(case);
+        let secret_path = dir.path().join(secret);
+        let old = std::fs::read_to_string(&secret_path).unwrap();
+        let old = old.strip_suffix('\n').unwrap_or(&old).to_string();
+        std::fs::write(&secret_path, format!("{new}\n")).unwrap();
+        let result = check(dir.path(), &[]);
+        let stdout = text(&result.stdout);
+        assert_eq!(result.status.code(), Some(1), "{case}: {stdout}");
+        assert!(stdout.contains("<redacted>"), "{case}: {stdout}");
+        for giveaway in giveaways(username, &old)
+            .into_iter()
+            .chain(giveaways(username, new))
+        {
+            assert!(
+                !stdout.contains(&giveaway),
+                "{case}: the diff shows {giveaway:?}:\n{stdout}"
+            );
+        }
+        // A changed password shows as a changed line, not as nothing.
+        assert!(stdout.contains("-"), "{stdout}");
+        assert!(!text(&result.stderr).contains(new));
+    }
+}
