@@ -13,6 +13,7 @@ pub mod verify;
 
 pub mod cli;
 pub mod commands;
+pub mod data_url;
 pub mod hash;
 
 use std::path::PathBuf;

@@ -109,7 +109,7 @@ fn check_butane_file(entry: &Value, file: &PlacedFile) -> Result<(), String> {
             let bytes =
                 match (text("inline"), text("source")) {
                     (Some(inline), None) => inline.as_bytes().to_vec(),
-                    (None, Some(url)) => decode_data_url(url)?,
+                    (None, Some(url)) => crate::data_url::decode(url)?,
                     _ => return Err(
                         "inline delivery needs exactly one of contents.inline or a data: source"
                             .into(),
@@ -175,13 +175,6 @@ fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
     base64::engine::general_purpose::STANDARD
         .decode(text.trim())
         .map_err(|e| format!("base64 content does not decode: {e}"))
-}
-
-fn decode_data_url(url: &str) -> Result<Vec<u8>, String> {
-    let payload = url
-        .strip_prefix("data:;base64,")
-        .ok_or("only data:;base64, sources are written for inline binary files")?;
-    decode_base64(payload)
 }
 
 fn same_bytes(got: &[u8], want: &[u8]) -> Result<(), String> {
