@@ -31,7 +31,7 @@ pub struct Cli {
 pub enum Command {
     /// Render targets to files under --out-dir (all targets, or the ones named)
     #[command(
-        after_help = "Examples:\n  regforge render                      # every target into ./out\n  regforge render flatcar-workers --out-dir build\n  regforge render pull-config --stdout  # one target's file on stdout\n\nEach target becomes <out-dir>/<target>.<bu|yaml|json>; remote artifacts go to\n<out-dir>/artifacts/ and local ones to <out-dir>/files/. Nothing is written unless\nevery target renders and verifies."
+        after_help = "Examples:\n  regforge render                      # every target into ./out\n  regforge render flatcar-workers --out-dir build\n  regforge render pull-config --stdout  # one target's file on stdout\n\nEach target becomes <out-dir>/<target>.<bu|ign|yaml|json>; remote artifacts go to\n<out-dir>/artifacts/ and local ones to <out-dir>/files/. Nothing is written unless\nevery target renders and verifies."
     )]
     Render {
         /// Targets to render; all when none are named
@@ -49,6 +49,9 @@ pub enum Command {
         /// Print the one selected target's file to stdout and write nothing
         #[arg(long)]
         stdout: bool,
+        /// Indent Ignition JSON by two spaces (default: compact, one line)
+        #[arg(long)]
+        pretty: bool,
     },
     /// Print one document for all registries (or the ones given with --registry)
     #[command(

@@ -29,6 +29,7 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             targets,
             out_dir,
             stdout,
+            pretty,
         } => {
             let inventory = load(&cli.inventory)?;
             if stdout && targets.len() != 1 && inventory.targets.len() != 1 {
@@ -36,7 +37,8 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
                     "--stdout prints one target: name exactly one".into(),
                 ));
             }
-            let rendered = crate::render_targets(&inventory, &targets, env)?;
+            let options = crate::render::Options { pretty };
+            let rendered = crate::render_targets(&inventory, &targets, env, options)?;
             if stdout {
                 let target = &rendered[0];
                 if !target.artifacts.is_empty() {

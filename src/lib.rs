@@ -60,6 +60,7 @@ pub fn render_targets(
     inventory: &Inventory,
     names: &[String],
     env: EnvLookup,
+    options: render::Options,
 ) -> Result<Vec<RenderedTarget>, Error> {
     let targets = select_targets(inventory, names)?;
     let mut resolver = Resolver::new(inventory, env);
@@ -68,7 +69,7 @@ pub fn render_targets(
         .into_iter()
         .map(|target| {
             let registries = resolver.resolve(&target.registries)?;
-            render_target(inventory, target, &registries, &template_env)
+            render_target(inventory, target, &registries, &template_env, options)
         })
         .collect()
 }
@@ -78,6 +79,7 @@ fn render_target(
     target: &Target,
     registries: &[RegistryCredential],
     template_env: &minijinja::Environment,
+    options: render::Options,
 ) -> Result<RenderedTarget, Error> {
     let document = |spec: &DocumentSpec| {
         documents::build(spec, registries).map_err(|source| Error::Document {
@@ -108,12 +110,11 @@ fn render_target(
         ));
     }
     let directories = match target.format {
-        TargetFormat::Butane(_) => {
-            delivery::home_directories(&placed).map_err(|message| RenderError {
+        TargetFormat::Butane(_) | TargetFormat::Ignition(_) => delivery::home_directories(&placed)
+            .map_err(|message| RenderError {
                 target: target.name.clone(),
                 message,
-            })?
-        }
+            })?,
         _ => Vec::new(),
     };
     let template = match &target.template {
@@ -142,6 +143,7 @@ fn render_target(
         &directories,
         &selected,
         template,
+        options,
     )?;
     verify::verify(target, &text, &placed)?;
     let artifacts = placed

@@ -1,5 +1,7 @@
 //! Verify: reads each rendered config back and proves every placed file decodes to the document's bytes.
 
+mod ignition;
+
 use base64::Engine;
 use serde_yaml::Value;
 
@@ -29,6 +31,10 @@ pub fn verify(target: &Target, rendered: &str, files: &[PlacedFile]) -> Result<(
             "this is a bug in regforge; please report it with the target's inventory (without secrets)"
         },
     };
+    if let TargetFormat::Ignition(spec) = target.format {
+        return ignition::verify(spec, rendered, files)
+            .map_err(|(what, problem)| fail(&what, problem));
+    }
     let doc: Value = serde_yaml::from_str(rendered)
         .map_err(|e| fail("config", format!("it is not valid YAML: {e}")))?;
     let entries = match target.format {
@@ -46,7 +52,7 @@ pub fn verify(target: &Target, rendered: &str, files: &[PlacedFile]) -> Result<(
             }
             doc.get("write_files")
         }
-        TargetFormat::Document(_) => return Ok(()),
+        TargetFormat::Ignition(_) | TargetFormat::Document(_) => return Ok(()),
     };
     let entries = entries
         .and_then(Value::as_sequence)
