@@ -470,7 +470,7 @@ impl Validator<'_> {
             return self.error(
                 at,
                 format!(
-                    "a {format} target needs `variant` and `version`; supported: {}",
+                    "`format: {format}` needs `variant` and `version`; supported: {}",
                     butane_specs()
                 ),
             );

@@ -141,3 +141,63 @@ fn same_hash(text: &str, want: &Sha512Hash) -> Result<(), String> {
         Err("contents.verification.hash is not the document's sha512".into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::delivery;
+    use crate::documents::{Document, DocumentKind, DocumentSpec};
+    use crate::inventory::{BUTANE_SPECS, Delivery, FileMode, FileSpec, Target, TargetFormat};
+    use crate::render;
+
+    fn target(files: Vec<FileSpec>) -> Target {
+        Target {
+            name: "bin".into(),
+            format: TargetFormat::Ignition(BUTANE_SPECS[0]),
+            registries: Vec::new(),
+            files,
+            remote_url: None,
+            template: None,
+        }
+    }
+
+    #[test]
+    fn binary_documents_are_placed_and_verified_byte_for_byte() {
+        // A gzip header and bytes that are not UTF-8, as an archive document would have.
+        let bytes = vec![0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x80, b'%', b'\n'];
+        let target = target(vec![FileSpec {
+            document: DocumentSpec::DockerConfig,
+            path: "/home/core/docker.tar.gz".into(),
+            mode: FileMode::CREDENTIALS,
+            user: Some("core".into()),
+            group: None,
+            delivery: Delivery::Inline,
+        }]);
+        let document = Document {
+            kind: DocumentKind::DockerConfig,
+            file_name: None,
+            bytes: bytes.clone(),
+        };
+        let placed: Vec<_> = delivery::place(&target.files[0], vec![document], None).collect();
+        let rendered = render::render(
+            &render::environment(),
+            &target,
+            &placed,
+            &[],
+            &[],
+            None,
+            render::Options::default(),
+        )
+        .unwrap();
+        super::verify(BUTANE_SPECS[0], &rendered, &placed).unwrap();
+        let config: serde_json::Value = serde_json::from_str(&rendered).unwrap();
+        let source = config["storage"]["files"][0]["contents"]["source"]
+            .as_str()
+            .unwrap();
+        assert_eq!(crate::data_url::decode(source).unwrap(), bytes);
+
+        let tampered = rendered.replace(source, "data:,%1F%8B");
+        let (what, problem) = super::verify(BUTANE_SPECS[0], &tampered, &placed).unwrap_err();
+        assert_eq!(what, "/home/core/docker.tar.gz");
+        assert!(problem.contains("differ from the document"), "{problem}");
+    }
+}

@@ -33,7 +33,7 @@ fn render_bad(inventory: &str) -> String {
     stderr
 }
 
-fn assert_error(inventory: &str, location: &str, message: &str) {
+pub fn assert_error(inventory: &str, location: &str, message: &str) {
     let stderr = render_bad(inventory);
     let want = format!("regforge.yaml:{location}");
     assert!(
@@ -46,7 +46,7 @@ fn assert_error(inventory: &str, location: &str, message: &str) {
 const GOOD_REGISTRY: &str =
     "registries:\n  - address: quay.io\n    username: robot\n    password: {file: pw}\n";
 
-fn with_target(target: &str) -> String {
+pub fn with_target(target: &str) -> String {
     format!("{GOOD_REGISTRY}targets:\n{target}")
 }
 

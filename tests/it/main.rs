@@ -5,5 +5,6 @@ mod cli;
 mod determinism;
 mod errors;
 mod golden;
+mod ignition;
 mod real_tools;
 mod support;
