@@ -694,7 +694,7 @@ impl Validator<'_> {
         match (delivery, format) {
             (Delivery::Remote, TargetFormat::CloudConfig) | (Delivery::Local, TargetFormat::CloudConfig) => self.error(
                 &field,
-                format!("cloud-config can only place files inline (coreos-cloudinit cannot fetch); `{}` needs a butane target", delivery.name()),
+                format!("cloud-config can only place files inline (coreos-cloudinit cannot fetch); `{}` needs a {} target", delivery.name(), if delivery == Delivery::Remote { "butane or ignition" } else { "butane" }),
             ),
             (Delivery::Local, TargetFormat::Ignition(_)) => self.error(
                 &field,

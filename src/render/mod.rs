@@ -24,7 +24,8 @@ pub struct RenderError {
 }
 
 /// The template engine shared by all targets: strict about undefined values, no
-/// auto-escaping for any file name (YAML and JSON, not HTML; JSON values go through `tojson`), block tags on their own lines vanish.
+/// auto-escaping for any file name (the outputs are YAML and JSON, not HTML; JSON values go
+/// through `tojson`), block tags on their own lines vanish.
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
