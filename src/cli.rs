@@ -31,7 +31,7 @@ pub struct Cli {
 pub enum Command {
     /// Render targets to files under --out-dir (all targets, or the ones named)
     #[command(
-        after_help = "Examples:\n  regforge render                      # every target into ./out\n  regforge render flatcar-workers --out-dir build\n  regforge render pull-config --stdout  # one target's file on stdout\n  regforge render --check --out-dir rendered/  # CI: exit 1 and a diff if rendered/ is stale\n\nEach target becomes <out-dir>/<target>.<bu|yaml|json>; remote artifacts go to\n<out-dir>/artifacts/ and local ones to <out-dir>/files/. Nothing is written unless\nevery target renders and verifies.\n\n--check writes nothing: it exits 0 when --out-dir holds exactly what would be written,\nand 1 with a unified diff (secrets shown as <redacted>) when it does not. With TARGETs,\nonly their files are compared; without, files no target produces are reported too.\nSee docs/golden-tests.md."
+        after_help = "Examples:\n  regforge render                      # every target into ./out\n  regforge render flatcar-workers --out-dir build\n  regforge render pull-config --stdout  # one target's file on stdout\n  regforge render --check --out-dir rendered/  # CI: exit 1 and a diff if rendered/ is stale\n\nEach target becomes <out-dir>/<target>.<bu|ign|yaml|json>; remote artifacts go to\n<out-dir>/artifacts/ and local ones to <out-dir>/files/. Nothing is written unless\nevery target renders and verifies.\n\n--check writes nothing: it exits 0 when --out-dir holds exactly what would be written,\nand 1 with a unified diff (secrets shown as <redacted>) when it does not. With TARGETs,\nonly their files are compared; without, files no target produces are reported too.\nSee docs/golden-tests.md."
     )]
     Render {
         /// Targets to render; all when none are named
@@ -52,6 +52,9 @@ pub enum Command {
         /// Compare with --out-dir instead of writing: exit 1 and print a redacted diff on drift
         #[arg(long, conflicts_with = "stdout")]
         check: bool,
+        /// Indent Ignition JSON by two spaces (default: compact, one line)
+        #[arg(long)]
+        pretty: bool,
     },
     /// Print one document for all registries (or the ones given with --registry)
     #[command(

@@ -10,7 +10,6 @@ use crate::documents::{Document, DocumentKind};
 use crate::hash::Sha512Hash;
 use crate::inventory::{self, Inventory};
 use crate::output::redact::Redactor;
-use crate::render::Variables;
 use crate::{Error, output, terraform};
 
 /// Runs the command and maps the outcome to the exit status: 0 done, 1 failed, 2 usage error.
@@ -40,6 +39,7 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             out_dir,
             stdout,
             check,
+            pretty,
         } => {
             let inventory = load(&cli.inventory)?;
             if stdout && targets.len() != 1 && inventory.targets.len() != 1 {
@@ -47,10 +47,14 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
                     "--stdout prints one target: name exactly one".into(),
                 ));
             }
+            let options = crate::render::Options {
+                pretty,
+                ..Default::default()
+            };
             if check {
-                return check_tree(&inventory, &targets, &out_dir, env);
+                return check_tree(&inventory, &targets, &out_dir, env, &options);
             }
-            let rendered = crate::render_targets(&inventory, &targets, env)?;
+            let rendered = crate::render_targets(&inventory, &targets, env, &options)?;
             if stdout {
                 let target = &rendered[0];
                 let [file] = &target.files[..] else {
@@ -152,8 +156,9 @@ fn check_tree(
     targets: &[String],
     out_dir: &Path,
     env: &dyn Fn(&str) -> Option<OsString>,
+    options: &crate::render::Options,
 ) -> Result<(), Error> {
-    let rendering = crate::render_with(inventory, targets, env, &Variables::new())?;
+    let rendering = crate::render_with(inventory, targets, env, options)?;
     let credentials = &rendering.credentials;
     let redactor = Redactor::new(
         credentials.iter().flat_map(|c| c.credential.secrets()),

@@ -14,6 +14,7 @@ pub mod yaml;
 
 pub mod cli;
 pub mod commands;
+pub mod data_url;
 pub mod hash;
 pub mod terraform;
 
@@ -68,8 +69,9 @@ pub fn render_targets(
     inventory: &Inventory,
     names: &[String],
     env: EnvLookup,
+    options: &render::Options,
 ) -> Result<Vec<RenderedTarget>, Error> {
-    render_with(inventory, names, env, &render::Variables::new()).map(|r| r.targets)
+    render_with(inventory, names, env, options).map(|r| r.targets)
 }
 
 /// Rendered targets, with the credentials resolved to make them.
@@ -81,13 +83,12 @@ pub struct Rendering {
     pub credentials: Vec<RegistryCredential>,
 }
 
-/// Like `render_targets`, with `variables` for user templates (`regforge terraform`), and
-/// returning the resolved credentials too.
+/// Like `render_targets`, returning the resolved credentials too.
 pub fn render_with(
     inventory: &Inventory,
     names: &[String],
     env: EnvLookup,
-    variables: &render::Variables,
+    options: &render::Options,
 ) -> Result<Rendering, Error> {
     let targets = select_targets(inventory, names)?;
     let mut resolver = Resolver::new(inventory, env);
@@ -96,7 +97,7 @@ pub fn render_with(
         .into_iter()
         .map(|target| {
             let registries = resolver.resolve(&target.registries)?;
-            render_target(inventory, target, &registries, &template_env, variables)
+            render_target(inventory, target, &registries, &template_env, options)
         })
         .collect::<Result<_, Error>>()?;
     Ok(Rendering {
@@ -110,7 +111,7 @@ fn render_target(
     target: &Target,
     registries: &[RegistryCredential],
     template_env: &minijinja::Environment,
-    variables: &render::Variables,
+    options: &render::Options,
 ) -> Result<RenderedTarget, Error> {
     let document = |spec: &DocumentSpec| {
         documents::build(spec, registries).map_err(|source| Error::Document {
@@ -146,12 +147,11 @@ fn render_target(
         ));
     }
     let directories = match target.format {
-        TargetFormat::Butane(_) => {
-            delivery::home_directories(&placed).map_err(|message| RenderError {
+        TargetFormat::Butane(_) | TargetFormat::Ignition(_) => delivery::home_directories(&placed)
+            .map_err(|message| RenderError {
                 target: target.name.clone(),
                 message,
-            })?
-        }
+            })?,
         _ => Vec::new(),
     };
     let template = match &target.template {
@@ -180,7 +180,7 @@ fn render_target(
         &directories,
         &selected,
         template,
-        variables,
+        options,
     )?;
     verify::verify(target, &text, &placed)?;
     let artifacts = placed

@@ -86,7 +86,11 @@ pub fn respond(inventory: &Inventory, query: &Query, env: EnvLookup) -> Result<S
         inventory,
         std::slice::from_ref(&query.target),
         env,
-        &query.variables,
+        // Compact, exactly as `render --stdout` prints a target by default.
+        &crate::render::Options {
+            pretty: false,
+            variables: query.variables.clone(),
+        },
     )?;
     let target = &rendering.targets[0];
     if target.files.len() != 1 {

@@ -1,5 +1,7 @@
 //! Verify: reads each rendered config back and proves every placed file decodes to the document's bytes.
 
+mod ignition;
+
 use base64::Engine;
 use serde_yaml::Value;
 
@@ -29,6 +31,10 @@ pub fn verify(target: &Target, rendered: &str, files: &[PlacedFile]) -> Result<(
             "this is a bug in regforge; please report it with the target's inventory (without secrets)"
         },
     };
+    if let TargetFormat::Ignition(spec) = target.format {
+        return ignition::verify(spec, rendered, files)
+            .map_err(|(what, problem)| fail(&what, problem));
+    }
     let doc: Value = serde_yaml::from_str(rendered)
         .map_err(|e| fail("config", format!("it is not valid YAML: {e}")))?;
     let entries = match target.format {
@@ -46,7 +52,7 @@ pub fn verify(target: &Target, rendered: &str, files: &[PlacedFile]) -> Result<(
             }
             doc.get("write_files")
         }
-        TargetFormat::Document(_) => return Ok(()),
+        TargetFormat::Ignition(_) | TargetFormat::Document(_) => return Ok(()),
     };
     let entries = entries
         .and_then(Value::as_sequence)
@@ -109,7 +115,7 @@ fn check_butane_file(entry: &Value, file: &PlacedFile) -> Result<(), String> {
             let bytes =
                 match (text("inline"), text("source")) {
                     (Some(inline), None) => inline.as_bytes().to_vec(),
-                    (None, Some(url)) => decode_data_url(url)?,
+                    (None, Some(url)) => crate::data_url::decode(url)?,
                     _ => return Err(
                         "inline delivery needs exactly one of contents.inline or a data: source"
                             .into(),
@@ -175,13 +181,6 @@ fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
     base64::engine::general_purpose::STANDARD
         .decode(text.trim())
         .map_err(|e| format!("base64 content does not decode: {e}"))
-}
-
-fn decode_data_url(url: &str) -> Result<Vec<u8>, String> {
-    let payload = url
-        .strip_prefix("data:;base64,")
-        .ok_or("only data:;base64, sources are written for inline binary files")?;
-    decode_base64(payload)
 }
 
 fn same_bytes(got: &[u8], want: &[u8]) -> Result<(), String> {

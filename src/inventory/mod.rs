@@ -71,6 +71,8 @@ pub struct Target {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TargetFormat {
     Butane(ButaneSpec),
+    /// Ignition JSON for the spec the Butane variant and version translate to.
+    Ignition(ButaneSpec),
     CloudConfig,
     Document(DocumentKind),
 }
@@ -79,6 +81,7 @@ impl TargetFormat {
     pub fn extension(self) -> &'static str {
         match self {
             TargetFormat::Butane(_) => "bu",
+            TargetFormat::Ignition(_) => "ign",
             TargetFormat::CloudConfig => "yaml",
             TargetFormat::Document(kind) => kind.extension(),
         }
@@ -86,6 +89,14 @@ impl TargetFormat {
 
     pub fn places_files(self) -> bool {
         !matches!(self, TargetFormat::Document(_))
+    }
+
+    /// The variant and version of the formats that end up as Ignition (butane, ignition).
+    pub fn butane_spec(self) -> Option<ButaneSpec> {
+        match self {
+            TargetFormat::Butane(spec) | TargetFormat::Ignition(spec) => Some(spec),
+            _ => None,
+        }
     }
 }
 
@@ -339,10 +350,10 @@ impl Validator<'_> {
     ) -> Result<Target, InventoryError> {
         let format = self.format(at, &t)?;
         let selected = self.select(at, t.registries, registries)?;
-        if t.remote.is_some() && !matches!(format, TargetFormat::Butane(_)) {
+        if t.remote.is_some() && format.butane_spec().is_none() {
             return self.error(
                 &format!("{at}.remote"),
-                "`remote` is for butane targets, the only format that fetches artifacts",
+                "`remote` is for butane and ignition targets, the only formats that fetch artifacts",
             );
         }
         let remote_url = match t.remote {
@@ -353,7 +364,7 @@ impl Validator<'_> {
             (Some(files), true) => self.files(at, files, format, remote_url.is_some())?,
             (None, true) => return self.error(at, "missing field `files`: a provisioning target places documents on a node"),
             (Some(_), false) => {
-                return self.error(&format!("{at}.files"), "`files` is for butane and cloud-config targets; a document target writes the document itself")
+                return self.error(&format!("{at}.files"), "`files` is for butane, ignition and cloud-config targets; a document target writes the document itself")
             }
             (None, false) => Vec::new(),
         };
@@ -391,7 +402,7 @@ impl Validator<'_> {
         if template.is_some() && !format.places_files() {
             return self.error(
                 &format!("{at}.template"),
-                "`template` is for butane and cloud-config targets",
+                "`template` is for butane, ignition and cloud-config targets",
             );
         }
         Ok(Target {
@@ -407,37 +418,8 @@ impl Validator<'_> {
 
     fn format(&self, at: &str, t: &RawTarget) -> Result<TargetFormat, InventoryError> {
         let format = match t.format.as_str() {
-            "butane" => {
-                let (Some(variant), Some(version)) = (&t.variant, &t.version) else {
-                    return self.error(
-                        at,
-                        format!(
-                            "a butane target needs `variant` and `version`; supported: {}",
-                            butane_specs()
-                        ),
-                    );
-                };
-                match BUTANE_SPECS
-                    .iter()
-                    .find(|s| s.variant == variant && s.version == version)
-                {
-                    Some(spec) => TargetFormat::Butane(*spec),
-                    None => {
-                        let field = if BUTANE_SPECS.iter().any(|s| s.variant == variant) {
-                            "version"
-                        } else {
-                            "variant"
-                        };
-                        return self.error(
-                            &format!("{at}.{field}"),
-                            format!(
-                                "butane {variant} {version} is not supported; supported: {}",
-                                butane_specs()
-                            ),
-                        );
-                    }
-                }
-            }
+            "butane" => TargetFormat::Butane(self.butane_spec(at, t)?),
+            "ignition" => TargetFormat::Ignition(self.butane_spec(at, t)?),
             "cloud-config" => TargetFormat::CloudConfig,
             other => match other.parse::<DocumentKind>() {
                 Ok(kind) => TargetFormat::Document(kind),
@@ -445,24 +427,58 @@ impl Validator<'_> {
                     return self.error(
                         &format!("{at}.format"),
                         format!(
-                            "unknown format `{other}`; accepted: butane, cloud-config, {}",
+                            "unknown format `{other}`; accepted: butane, ignition, cloud-config, {}",
                             DocumentKind::accepted()
                         ),
                     );
                 }
             },
         };
-        if !matches!(format, TargetFormat::Butane(_)) {
+        if format.butane_spec().is_none() {
             for (field, value) in [("variant", &t.variant), ("version", &t.version)] {
                 if value.is_some() {
                     return self.error(
                         &format!("{at}.{field}"),
-                        format!("`{field}` is only for butane targets"),
+                        format!("`{field}` is only for butane and ignition targets"),
                     );
                 }
             }
         }
         Ok(format)
+    }
+
+    /// The Butane variant and version of a butane or ignition target (`t.format`).
+    fn butane_spec(&self, at: &str, t: &RawTarget) -> Result<ButaneSpec, InventoryError> {
+        let format = &t.format;
+        let (Some(variant), Some(version)) = (&t.variant, &t.version) else {
+            return self.error(
+                at,
+                format!(
+                    "`format: {format}` needs `variant` and `version`; supported: {}",
+                    butane_specs()
+                ),
+            );
+        };
+        match BUTANE_SPECS
+            .iter()
+            .find(|s| s.variant == variant && s.version == version)
+        {
+            Some(spec) => Ok(*spec),
+            None => {
+                let field = if BUTANE_SPECS.iter().any(|s| s.variant == variant) {
+                    "version"
+                } else {
+                    "variant"
+                };
+                self.error(
+                    &format!("{at}.{field}"),
+                    format!(
+                        "{format} {variant} {version} is not supported; supported: {}",
+                        butane_specs()
+                    ),
+                )
+            }
+        }
     }
 
     fn select(
@@ -667,7 +683,11 @@ impl Validator<'_> {
         match (delivery, format) {
             (Delivery::Remote, TargetFormat::CloudConfig) | (Delivery::Local, TargetFormat::CloudConfig) => self.error(
                 &field,
-                format!("cloud-config can only place files inline (coreos-cloudinit cannot fetch); `{}` needs a butane target", delivery.name()),
+                format!("cloud-config can only place files inline (coreos-cloudinit cannot fetch); `{}` needs a {} target", delivery.name(), if delivery == Delivery::Remote { "butane or ignition" } else { "butane" }),
+            ),
+            (Delivery::Local, TargetFormat::Ignition(_)) => self.error(
+                &field,
+                "`local` delivery is for butane targets (`butane --files-dir` inlines the file); an ignition target places it `inline` (a data: URL in the config) or `remote` (with the target's `remote.url`)",
             ),
             (Delivery::Remote, _) if !has_remote => self.error(
                 &field,

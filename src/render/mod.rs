@@ -1,17 +1,20 @@
 //! Render: lays out provisioning configs with minijinja; every value comes from code.
 
 use crate::yaml;
+pub mod ignition;
 
 use base64::Engine;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
+use crate::data_url;
 use crate::delivery::{Directory, PlacedFile};
 use crate::hash::Sha512Hash;
 use crate::inventory::{FileMode, Registry, Target, TargetFormat};
 
 const BUTANE_TEMPLATE: &str = include_str!("../../templates/butane.bu.j2");
 const CLOUD_CONFIG_TEMPLATE: &str = include_str!("../../templates/cloud-config.yaml.j2");
+const IGNITION_TEMPLATE: &str = include_str!("../../templates/ignition.json.j2");
 
 #[derive(Debug, thiserror::Error)]
 #[error("target {target}: {message}")]
@@ -21,7 +24,8 @@ pub struct RenderError {
 }
 
 /// The template engine shared by all targets: strict about undefined values, no
-/// auto-escaping for any file name (these are YAML files, not HTML), block tags on their own lines vanish.
+/// auto-escaping for any file name (the outputs are YAML and JSON, not HTML; JSON values go
+/// through `tojson`), block tags on their own lines vanish.
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -40,6 +44,9 @@ pub fn environment() -> Environment<'static> {
     env.add_filter("sha512", |v: Value| {
         bytes_of(&v).map(|b| Sha512Hash::of(&b).to_string())
     });
+    env.add_filter("data_url", |v: Value| {
+        bytes_of(&v).map(|b| data_url::encode(&b))
+    });
     env.add_filter("yaml_string", |v: String, indent: Option<usize>| {
         yaml::scalar(&v, indent.unwrap_or(0))
     });
@@ -47,6 +54,8 @@ pub fn environment() -> Environment<'static> {
         .expect("built-in butane template parses");
     env.add_template("cloud-config", CLOUD_CONFIG_TEMPLATE)
         .expect("built-in cloud-config template parses");
+    env.add_template("ignition", IGNITION_TEMPLATE)
+        .expect("built-in ignition template parses");
     env
 }
 
@@ -111,6 +120,7 @@ struct FileContext<'a> {
     delivery: &'static str,
     contents: Option<&'a str>,
     contents_base64: String,
+    data_url: String,
     plain_text: bool,
     sha512: String,
     artifact: Option<&'a str>,
@@ -135,8 +145,19 @@ struct RegistryContext {
     helper: Option<String>,
 }
 
+/// What the caller chooses about rendering: layout where the format leaves a choice, and
+/// values for user templates.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Ignition JSON indented by two spaces instead of on one line.
+    pub pretty: bool,
+    /// Handed to templates as `variables` (`regforge terraform`); empty otherwise.
+    pub variables: Variables,
+}
+
 /// Renders one provisioning target with the built-in template, or with `user_template`
-/// (its name for messages, and its source).
+/// (its name for messages, and its source). Ignition JSON is then laid out by code (see
+/// `ignition::layout`), so the text returned is exactly what is verified and written.
 pub fn render(
     env: &Environment,
     target: &Target,
@@ -144,20 +165,20 @@ pub fn render(
     directories: &[Directory],
     registries: &[&Registry],
     user_template: Option<(String, String)>,
-    variables: &Variables,
+    options: &Options,
 ) -> Result<String, RenderError> {
     let ctx = Value::from(minijinja::value::Serde(context(
         target,
         files,
         directories,
         registries,
-        variables,
+        &options.variables,
     )));
     let fail = |e: minijinja::Error| RenderError {
         target: target.name.clone(),
         message: describe(&e),
     };
-    match user_template {
+    let text = match user_template {
         Some((name, source)) => {
             // An owned copy of the environment, so messages can name the user's file.
             let mut env = env.clone();
@@ -168,6 +189,7 @@ pub fn render(
         None => {
             let name = match target.format {
                 TargetFormat::Butane(_) => "butane",
+                TargetFormat::Ignition(_) => "ignition",
                 TargetFormat::CloudConfig => "cloud-config",
                 TargetFormat::Document(_) => unreachable!("document targets are not templated"),
             };
@@ -175,6 +197,15 @@ pub fn render(
                 .and_then(|t| t.render(ctx))
                 .map_err(fail)
         }
+    }?;
+    match target.format {
+        TargetFormat::Ignition(_) => {
+            ignition::layout(&text, options.pretty).map_err(|message| RenderError {
+                target: target.name.clone(),
+                message,
+            })
+        }
+        _ => Ok(text),
     }
 }
 
@@ -195,11 +226,13 @@ fn context<'a>(
     registries: &[&Registry],
     variables: &'a Variables,
 ) -> Context<'a> {
-    let (format, spec) = match target.format {
-        TargetFormat::Butane(spec) => ("butane", Some(spec)),
-        TargetFormat::CloudConfig => ("cloud-config", None),
-        TargetFormat::Document(kind) => (kind.name(), None),
+    let format = match target.format {
+        TargetFormat::Butane(_) => "butane",
+        TargetFormat::Ignition(_) => "ignition",
+        TargetFormat::CloudConfig => "cloud-config",
+        TargetFormat::Document(kind) => kind.name(),
     };
+    let spec = target.format.butane_spec();
     Context {
         target: TargetContext {
             name: &target.name,
@@ -238,6 +271,7 @@ fn file_context<'a>(file: &'a PlacedFile) -> FileContext<'a> {
         delivery: spec.delivery.name(),
         contents,
         contents_base64: base64::engine::general_purpose::STANDARD.encode(&file.document.bytes),
+        data_url: data_url::encode(&file.document.bytes),
         plain_text: contents.is_some_and(yaml::is_literal_safe),
         sha512: file.hash.to_string(),
         artifact: file.artifact.as_ref().map(|a| a.name.as_str()),

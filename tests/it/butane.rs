@@ -102,7 +102,9 @@ pub struct Placed {
     pub bytes: Vec<u8>,
 }
 
-/// Translates like Butane does for the subset regforge writes; `out_dir` holds
+/// Translates like Butane does for the subset regforge writes (except that inline contents
+/// always become base64 data URLs, where Butane may pick percent-escaping: compare decoded
+/// bytes, see `ignition::decode_sources`); `out_dir` holds
 /// `files/` (for `local`) and `artifacts/` (for remote sources, checked against their hash).
 pub fn translate(text: &str, out_dir: &Path) -> (Value, Vec<Placed>) {
     let config: Config = serde_yaml::from_str(text)
@@ -130,16 +132,20 @@ pub fn translate(text: &str, out_dir: &Path) -> (Value, Vec<Placed>) {
                 "{}: exactly one of inline, source, local",
                 f.path
             );
-            let (source, verification, bytes) = if let Some(inline) = &contents.inline {
+            // Butane writes `"compression": ""` beside the data URLs it makes, so that a
+            // merged parent config cannot lend them its compression.
+            let (source, compression, verification, bytes) = if let Some(inline) = &contents.inline
+            {
                 (
                     data_url(inline.as_bytes()),
+                    Some(""),
                     None,
                     inline.as_bytes().to_vec(),
                 )
             } else if let Some(local) = &contents.local {
                 let bytes = std::fs::read(out_dir.join("files").join(local))
                     .expect("local file exists in files/");
-                (data_url(&bytes), None, bytes)
+                (data_url(&bytes), Some(""), None, bytes)
             } else {
                 let source = contents.source.clone().unwrap();
                 let bytes = match source.strip_prefix("data:;base64,") {
@@ -168,7 +174,7 @@ pub fn translate(text: &str, out_dir: &Path) -> (Value, Vec<Placed>) {
                         f.path
                     );
                 }
-                (source, hash.map(|h| json!({"hash": h})), bytes)
+                (source, None, hash.map(|h| json!({"hash": h})), bytes)
             };
             placed.push(Placed {
                 path: f.path.clone(),
@@ -177,14 +183,18 @@ pub fn translate(text: &str, out_dir: &Path) -> (Value, Vec<Placed>) {
             json!({
                 "path": f.path, "overwrite": f.overwrite, "mode": mode(&f.mode),
                 "user": owner(&f.user), "group": owner(&f.group),
-                "contents": {"source": source, "verification": verification},
+                "contents": {"source": source, "compression": compression, "verification": verification},
             })
         })
         .collect();
     let mut ignition = json!({
         "ignition": {"version": ignition_spec(&config.variant, &config.version)},
-        "storage": {"directories": directories, "files": files},
+        "storage": {"files": files},
     });
+    // Butane leaves out empty lists (Go `omitempty`).
+    if !directories.is_empty() {
+        ignition["storage"]["directories"] = directories.into();
+    }
     if let Some(systemd) = &config.systemd {
         ignition["systemd"] = serde_json::to_value(systemd).unwrap();
     }

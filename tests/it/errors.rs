@@ -33,7 +33,7 @@ fn render_bad(inventory: &str) -> String {
     stderr
 }
 
-fn assert_error(inventory: &str, location: &str, message: &str) {
+pub fn assert_error(inventory: &str, location: &str, message: &str) {
     let stderr = render_bad(inventory);
     let want = format!("regforge.yaml:{location}");
     assert!(
@@ -46,7 +46,7 @@ fn assert_error(inventory: &str, location: &str, message: &str) {
 const GOOD_REGISTRY: &str =
     "registries:\n  - address: quay.io\n    username: robot\n    password: {file: pw}\n";
 
-fn with_target(target: &str) -> String {
+pub fn with_target(target: &str) -> String {
     format!("{GOOD_REGISTRY}targets:\n{target}")
 }
 
@@ -142,7 +142,7 @@ fn unknown_document_format_variant_version() {
     assert_error(
         &with_target("  - name: n\n    format: ansible\n"),
         "7:13",
-        "targets[0].format: unknown format `ansible`; accepted: butane, cloud-config, docker-config, dockercfg",
+        "targets[0].format: unknown format `ansible`; accepted: butane, ignition, cloud-config, docker-config, dockercfg",
     );
     let butane = |variant: &str, version: &str| {
         with_target(&format!(
@@ -303,7 +303,7 @@ fn remote_outside_butane_and_empty_selections() {
     assert_error(
         &with_target(t),
         "8:13",
-        "targets[0].remote: `remote` is for butane targets",
+        "targets[0].remote: `remote` is for butane and ignition targets",
     );
     let t = "  - name: n\n    format: docker-config\n    registries: []\n";
     assert_error(

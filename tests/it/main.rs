@@ -7,6 +7,7 @@ mod determinism;
 mod documents;
 mod errors;
 mod golden;
+mod ignition;
 mod kubernetes;
 mod real_tools;
 mod support;

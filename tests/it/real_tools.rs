@@ -2,8 +2,8 @@
 
 use std::process::Command;
 
-use crate::butane;
 use crate::support::{cases, render_case, require_tool, text};
+use crate::{butane, ignition};
 
 #[test]
 fn every_cloud_config_passes_cloud_init_schema() {
@@ -85,6 +85,45 @@ fn every_butane_is_strict_and_its_ignition_validates() {
         "strict {strict}, validated {validated}"
     );
     eprintln!("butane: {strict} strict, {validated} accepted by ignition-validate");
+}
+
+#[test]
+fn every_ignition_target_validates() {
+    let validate = require_tool("ignition-validate", "ignition");
+    let (mut read, mut validated) = (0, 0);
+    for case in cases() {
+        let out = render_case(&case);
+        for entry in std::fs::read_dir(out.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "ign") {
+                continue;
+            }
+            let config: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            for file in ignition::placed(&config, out.path()) {
+                butane::check_auths(&file.path, &file.bytes);
+            }
+            read += 1;
+            // Debian's ignition 2.14 knows specs up to 3.3.0.
+            if config["ignition"]["version"] != "3.3.0" {
+                continue;
+            }
+            let result = Command::new(&validate).arg(&path).output().unwrap();
+            assert!(
+                result.status.success() && result.stdout.is_empty() && result.stderr.is_empty(),
+                "{}: ignition-validate: {}{}",
+                path.display(),
+                text(&result.stdout),
+                text(&result.stderr)
+            );
+            validated += 1;
+        }
+    }
+    assert!(
+        read >= 5 && validated >= 3,
+        "read {read}, validated {validated}"
+    );
+    eprintln!("ignition: {read} read, {validated} accepted by ignition-validate");
 }
 
 #[test]
