@@ -35,12 +35,15 @@ fn decode_data_url(url: &str) -> Vec<u8> {
     out
 }
 
-/// Every data URL `source` replaced by the hex of its bytes: Butane and regforge may
-/// choose different encodings of the same bytes.
+/// Every data URL `source` replaced by the hex of its bytes (Butane and regforge may
+/// choose different encodings of the same bytes), and empty compressions dropped.
 pub fn decode_sources(value: &Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
+                // `"compression": ""` means none: Butane writes it beside data URLs it makes
+                // from `inline`, not beside a `source: data:` it passes through.
+                .filter(|(k, v)| !(k.as_str() == "compression" && v.as_str() == Some("")))
                 .map(|(k, v)| match v.as_str() {
                     Some(url) if k == "source" && url.starts_with("data:") => (
                         k.clone(),
