@@ -10,5 +10,7 @@ mod golden;
 mod ignition;
 mod kubernetes;
 mod real_tools;
+mod registry_server;
+mod skopeo;
 mod support;
 mod terraform;
