@@ -240,13 +240,17 @@ fn literal_secret_warns_without_echoing_it() {
     assert!(!stderr.contains(SECRET));
 }
 
-/// Renders the quickstart's first registry with a user template; returns (exit code, stderr).
-fn render_with_template(template: &str) -> (Option<i32>, String) {
+pub const BUTANE_FCOS: &str = "format: butane\n    variant: fcos\n    version: 1.5.0";
+
+/// Renders a target (`head`: its format, variant and version lines) placing one
+/// docker-config with a user template; returns (exit code, stderr). Either all is
+/// written or nothing, and the secret never shows.
+pub fn render_with_template(head: &str, template: &str) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("pw"), SECRET).unwrap();
-    std::fs::write(dir.path().join("t.bu.j2"), template).unwrap();
+    std::fs::write(dir.path().join("t.j2"), template).unwrap();
     let inventory = format!(
-        "{GOOD_REGISTRY}targets:\n  - name: custom\n    format: butane\n    variant: fcos\n    version: 1.5.0\n    template: t.bu.j2\n    files:\n      - {{document: docker-config, path: /root/.docker/config.json}}\n"
+        "{GOOD_REGISTRY}targets:\n  - name: custom\n    {head}\n    template: t.j2\n    files:\n      - {{document: docker-config, path: /root/.docker/config.json}}\n"
     );
     std::fs::write(dir.path().join("regforge.yaml"), inventory).unwrap();
     let out = dir.path().join("out");
@@ -261,7 +265,7 @@ fn render_with_template(template: &str) -> (Option<i32>, String) {
         &[],
         None,
     );
-    assert!(!out.exists());
+    assert_eq!(out.exists(), result.status.success(), "all or nothing");
     let stderr = text(&result.stderr);
     assert!(!stderr.contains(SECRET), "{stderr}");
     (result.status.code(), stderr)
@@ -270,7 +274,7 @@ fn render_with_template(template: &str) -> (Option<i32>, String) {
 #[test]
 fn a_template_that_misplaces_a_file_is_refused() {
     let template = "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n{% for f in files %}\n    - path: {{ f.path }}\n      mode: {{ f.mode.octal }}\n      overwrite: true\n      contents:\n        inline: {{ f.contents_base64 }}\n{% endfor %}\n";
-    let (code, stderr) = render_with_template(template);
+    let (code, stderr) = render_with_template(BUTANE_FCOS, template);
     assert_eq!(code, Some(1));
     assert!(stderr.contains("target custom: the rendered /root/.docker/config.json does not match what regforge computed: the placed content"), "{stderr}");
     assert!(stderr.contains("check the target's template"), "{stderr}");
@@ -278,7 +282,10 @@ fn a_template_that_misplaces_a_file_is_refused() {
 
 #[test]
 fn a_template_using_an_undefined_value_is_refused() {
-    let (code, stderr) = render_with_template("variant: fcos\nversion: {{ target.versoin }}\n");
+    let (code, stderr) = render_with_template(
+        BUTANE_FCOS,
+        "variant: fcos\nversion: {{ target.versoin }}\n",
+    );
     assert_eq!(code, Some(1));
     assert!(
         stderr.contains("target custom: ") && stderr.contains("undefined"),
@@ -288,8 +295,10 @@ fn a_template_using_an_undefined_value_is_refused() {
 
 #[test]
 fn a_template_that_forgets_a_file_is_refused() {
-    let (code, stderr) =
-        render_with_template("variant: fcos\nversion: 1.5.0\nstorage:\n  files: []\n");
+    let (code, stderr) = render_with_template(
+        BUTANE_FCOS,
+        "variant: fcos\nversion: 1.5.0\nstorage:\n  files: []\n",
+    );
     assert_eq!(code, Some(1));
     assert!(
         stderr.contains("the file is placed 0 times, not once"),

@@ -205,27 +205,10 @@ fn local_delivery_and_missing_variant_are_refused_on_ignition_targets() {
 
 /// Renders an ignition target of one inline file with `template`; returns (exit code, stderr).
 fn render_with_template(template: &str) -> (Option<i32>, String) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("pw"), "pw").unwrap();
-    std::fs::write(dir.path().join("t.ign.j2"), template).unwrap();
-    let inventory = with_target(
-        "  - name: custom\n    format: ignition\n    variant: flatcar\n    version: 1.0.0\n    template: t.ign.j2\n    files:\n      - {document: docker-config, path: /root/.docker/config.json}\n",
-    );
-    std::fs::write(dir.path().join("regforge.yaml"), inventory).unwrap();
-    let out = dir.path().join("out");
-    let result = regforge(
-        &[
-            "-i",
-            dir.path().join("regforge.yaml").to_str().unwrap(),
-            "render",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-        &[],
-        None,
-    );
-    assert_eq!(out.exists(), result.status.success(), "all or nothing");
-    (result.status.code(), text(&result.stderr))
+    crate::errors::render_with_template(
+        "format: ignition\n    variant: flatcar\n    version: 1.0.0",
+        template,
+    )
 }
 
 #[test]

@@ -68,14 +68,7 @@ fn every_butane_is_strict_and_its_ignition_validates() {
             if ignition["ignition"]["version"] == "3.3.0" {
                 let json_path = path.with_extension("ign");
                 std::fs::write(&json_path, serde_json::to_vec(&ignition).unwrap()).unwrap();
-                let result = Command::new(&validate).arg(&json_path).output().unwrap();
-                assert!(
-                    result.status.success() && result.stdout.is_empty() && result.stderr.is_empty(),
-                    "{}: ignition-validate: {}{}",
-                    path.display(),
-                    text(&result.stdout),
-                    text(&result.stderr)
-                );
+                ignition_validate(&validate, &json_path);
                 validated += 1;
             }
         }
@@ -108,14 +101,7 @@ fn every_ignition_target_validates() {
             if config["ignition"]["version"] != "3.3.0" {
                 continue;
             }
-            let result = Command::new(&validate).arg(&path).output().unwrap();
-            assert!(
-                result.status.success() && result.stdout.is_empty() && result.stderr.is_empty(),
-                "{}: ignition-validate: {}{}",
-                path.display(),
-                text(&result.stdout),
-                text(&result.stderr)
-            );
+            ignition_validate(&validate, &path);
             validated += 1;
         }
     }
@@ -124,6 +110,18 @@ fn every_ignition_target_validates() {
         "read {read}, validated {validated}"
     );
     eprintln!("ignition: {read} read, {validated} accepted by ignition-validate");
+}
+
+/// `ignition-validate` accepts the config silently (Debian's ignition 2.14 knows specs up to 3.3.0).
+fn ignition_validate(validate: &std::path::Path, config: &std::path::Path) {
+    let result = Command::new(validate).arg(config).output().unwrap();
+    assert!(
+        result.status.success() && result.stdout.is_empty() && result.stderr.is_empty(),
+        "{}: ignition-validate: {}{}",
+        config.display(),
+        text(&result.stdout),
+        text(&result.stderr)
+    );
 }
 
 #[test]
