@@ -9,7 +9,7 @@ use sha2::{Digest, Sha512};
 
 use crate::butane::{self, Placed};
 use crate::errors::{assert_error, with_target};
-use crate::support::{cases, fixtures, read_tree, regforge, render_case, text};
+use crate::support::{cases, fixtures, read_tree, render_case, render_case_with, text};
 
 /// The bytes of a data URL, decoded here independently of regforge's decoder.
 fn decode_data_url(url: &str) -> Vec<u8> {
@@ -135,22 +135,7 @@ fn every_ignition_target_means_what_butane_makes_of_its_butane_twin() {
 fn pretty_and_compact_hold_the_same_config() {
     let case = fixtures().join("ignition");
     let compact = read_tree(render_case(&case).path());
-    let out = tempfile::tempdir().unwrap();
-    let inventory = case.join("regforge.yaml");
-    let result = regforge(
-        &[
-            "-i",
-            inventory.to_str().unwrap(),
-            "render",
-            "--pretty",
-            "--out-dir",
-            out.path().to_str().unwrap(),
-        ],
-        &[],
-        None,
-    );
-    assert!(result.status.success(), "{}", text(&result.stderr));
-    let pretty = read_tree(out.path());
+    let pretty = read_tree(render_case_with(&case, &["--pretty"]).path());
     assert_eq!(
         compact.keys().collect::<Vec<_>>(),
         pretty.keys().collect::<Vec<_>>()

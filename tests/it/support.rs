@@ -92,19 +92,22 @@ pub fn copy_tree(from: &Path, dest: &Path) {
 
 /// Renders a fixture case into a fresh folder and returns it.
 pub fn render_case(case: &Path) -> tempfile::TempDir {
+    render_case_with(case, &[])
+}
+
+/// Like `render_case`, with more `render` arguments.
+pub fn render_case_with(case: &Path, extra: &[&str]) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
     let inventory = case.join("regforge.yaml");
-    let result = regforge(
-        &[
-            "-i",
-            inventory.to_str().unwrap(),
-            "render",
-            "--out-dir",
-            out.path().to_str().unwrap(),
-        ],
-        &[],
-        None,
-    );
+    let mut args = vec![
+        "-i",
+        inventory.to_str().unwrap(),
+        "render",
+        "--out-dir",
+        out.path().to_str().unwrap(),
+    ];
+    args.extend(extra);
+    let result = regforge(&args, &[], None);
     assert!(
         result.status.success(),
         "{}: {}",
