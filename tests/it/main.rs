@@ -4,6 +4,7 @@ mod butane;
 mod check;
 mod cli;
 mod determinism;
+mod docs;
 mod documents;
 mod errors;
 mod golden;
