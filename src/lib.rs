@@ -14,6 +14,7 @@ pub mod verify;
 pub mod cli;
 pub mod commands;
 pub mod hash;
+pub mod login;
 
 use std::path::PathBuf;
 
