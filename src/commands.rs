@@ -80,6 +80,15 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             };
             print(format!("{}\n", Sha512Hash::of(&bytes)).as_bytes())
         }
+        Command::Registry(command) => crate::registry_cmd::run(
+            &cli.inventory,
+            command,
+            crate::registry_cmd::Io {
+                env,
+                stdin: &mut read_stdin,
+                stdout: &mut print,
+            },
+        ),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod commands;
 pub mod hash;
 pub mod login;
+pub mod registry_cmd;
 
 use std::path::PathBuf;
 
@@ -42,6 +43,12 @@ pub enum Error {
     Verify(#[from] VerifyError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// A registry refused the credential, or could not be asked (`registry add|update`).
+    #[error("cannot log in to {address}: {source}")]
+    Login {
+        address: String,
+        source: login::LoginError,
+    },
     /// The command line asked for something the inventory does not have.
     #[error("{0}")]
     Usage(String),
