@@ -6,4 +6,6 @@ mod determinism;
 mod errors;
 mod golden;
 mod real_tools;
+mod registry_cli;
+mod registry_server;
 mod support;

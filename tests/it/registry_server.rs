@@ -1,0 +1,406 @@
+//! A real distribution registry (Debian's `docker-registry`) on 127.0.0.1 with TLS and htpasswd or token auth, for tests.
+//!
+//! `RegistryServer::start_htpasswd()` makes a CA and a server certificate for
+//! 127.0.0.1/localhost with openssl, a bcrypt htpasswd file, and runs
+//! `docker-registry serve` on a free loopback port; `start_token(realm)` runs one that
+//! sends clients to a token server instead. The process is killed on drop, panics
+//! included. `cert_dir()` is a folder with `ca.crt`, as skopeo's `--cert-dir` wants.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::support::require_tool;
+
+pub const USER: &str = "regforge-test";
+/// Test-only, but still checked never to appear in regforge's output.
+pub const PASSWORD: &str = "s3cret-Pa55w0rd-for-the-test-registry";
+
+/// How the registry authenticates clients.
+pub enum Auth {
+    Htpasswd,
+    /// Bearer tokens from `realm`, for `service`, signed by the key of `cert` (issuer `issuer`).
+    Token {
+        realm: String,
+        service: String,
+        issuer: String,
+        cert: PathBuf,
+    },
+}
+
+pub struct RegistryServer {
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Child,
+}
+
+impl RegistryServer {
+    pub fn start_htpasswd() -> RegistryServer {
+        RegistryServer::start(Auth::Htpasswd)
+    }
+
+    pub fn start(auth: Auth) -> RegistryServer {
+        let registry = require_tool("docker-registry", "docker-registry");
+        let dir = tempfile::tempdir().unwrap();
+        make_tls(dir.path());
+        make_htpasswd(dir.path());
+        let mut last_error = String::new();
+        // A port found free can be taken before the registry binds it: try a few.
+        for _ in 0..5 {
+            let port = free_port();
+            let config = dir.path().join("config.yml");
+            std::fs::write(&config, config_yaml(dir.path(), port, &auth)).unwrap();
+            let log = dir.path().join("registry.log");
+            let mut child = Command::new(&registry)
+                .arg("serve")
+                .arg(&config)
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .stdin(Stdio::null())
+                .stdout(std::fs::File::create(dir.path().join("registry.out")).unwrap())
+                .stderr(std::fs::File::create(&log).unwrap())
+                .spawn()
+                .expect("docker-registry starts");
+            if wait_for_port(port, &mut child) {
+                return RegistryServer { dir, port, child };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            last_error = std::fs::read_to_string(&log).unwrap_or_default();
+            if !last_error.contains("address already in use") {
+                break;
+            }
+        }
+        panic!("docker-registry did not start; its log:\n{last_error}");
+    }
+
+    /// `127.0.0.1:PORT`: the registry address for regforge, skopeo and docker.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// A folder holding `ca.crt`, the CA that signed the server certificate.
+    pub fn cert_dir(&self) -> PathBuf {
+        self.dir.path().join("certs")
+    }
+
+    /// The CA certificate as a PEM file.
+    pub fn ca_pem(&self) -> PathBuf {
+        self.cert_dir().join("ca.crt")
+    }
+
+    pub fn user(&self) -> &'static str {
+        USER
+    }
+
+    pub fn password(&self) -> &'static str {
+        PASSWORD
+    }
+
+    /// What the registry logged so far, for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for RegistryServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let openssl = require_tool("openssl", "openssl");
+    let out = Command::new(openssl)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA, and a server certificate it signs for IP 127.0.0.1 and DNS localhost (rustls
+/// refuses a CA certificate used as the server's own, so a self-signed leaf will not do).
+fn make_tls(dir: &Path) {
+    std::fs::create_dir_all(dir.join("certs")).unwrap();
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=regforge test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "certs/ca.crt",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+    );
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "certs/ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.crt",
+        ],
+    );
+}
+
+fn make_htpasswd(dir: &Path) {
+    let htpasswd = require_tool("htpasswd", "apache2-utils");
+    let out = Command::new(htpasswd)
+        .args(["-Bbn", USER, PASSWORD])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::write(dir.join("htpasswd"), out.stdout).unwrap();
+}
+
+fn config_yaml(dir: &Path, port: u16, auth: &Auth) -> String {
+    let d = dir.display();
+    let auth = match auth {
+        Auth::Htpasswd => {
+            format!("  htpasswd:\n    realm: regforge-test\n    path: {d}/htpasswd\n")
+        }
+        Auth::Token {
+            realm,
+            service,
+            issuer,
+            cert,
+        } => format!(
+            "  token:\n    realm: {realm}\n    service: {service}\n    issuer: {issuer}\n    rootcertbundle: {}\n",
+            cert.display()
+        ),
+    };
+    format!(
+        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {d}/data\nhttp:\n  addr: 127.0.0.1:{port}\n  tls:\n    certificate: {d}/server.crt\n    key: {d}/server.key\nauth:\n{auth}"
+    )
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits (at most about 15 s) until the port accepts connections; false if the
+/// process exited or never listened.
+fn wait_for_port(port: u16, child: &mut Child) -> bool {
+    for _ in 0..300 {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// A Docker token server (distribution's token auth spec) on 127.0.0.1: it checks HTTP
+/// Basic credentials and answers `{"token": JWT}` with one RS256 token, signed at start
+/// by openssl with a key whose certificate the registry trusts (`rootcertbundle`).
+pub struct TokenServer {
+    dir: tempfile::TempDir,
+    server: std::sync::Arc<tiny_http::Server>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    port: u16,
+}
+
+pub const TOKEN_SERVICE: &str = "regforge-test-registry";
+pub const TOKEN_ISSUER: &str = "regforge-test-issuer";
+
+impl TokenServer {
+    pub fn start() -> TokenServer {
+        use base64::Engine as _;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        openssl(
+            dir.path(),
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=regforge test token signer",
+                "-keyout",
+                "token.key",
+                "-out",
+                "token.crt",
+            ],
+        );
+        openssl(
+            dir.path(),
+            &[
+                "x509",
+                "-in",
+                "token.crt",
+                "-outform",
+                "DER",
+                "-out",
+                "token.der",
+            ],
+        );
+        let der = std::fs::read(dir.path().join("token.der")).unwrap();
+        let token = jwt(dir.path(), &der);
+        let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let port = server.server_addr().to_ip().unwrap().port();
+        let hits = std::sync::Arc::new(AtomicUsize::new(0));
+        let expected = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
+        );
+        let thread = {
+            let server = server.clone();
+            let hits = hits.clone();
+            std::thread::spawn(move || {
+                for request in server.incoming_requests() {
+                    hits.fetch_add(1, Ordering::SeqCst);
+                    let authorized = request
+                        .headers()
+                        .iter()
+                        .any(|h| h.field.equiv("Authorization") && h.value.as_str() == expected);
+                    let service_ok = request.url().contains(&format!("service={TOKEN_SERVICE}"));
+                    let response = if authorized && service_ok {
+                        tiny_http::Response::from_string(format!(r#"{{"token":"{token}"}}"#))
+                            .with_status_code(200)
+                    } else {
+                        tiny_http::Response::from_string(r#"{"details":"unauthorized"}"#)
+                            .with_status_code(401)
+                    };
+                    let _ = request.respond(response);
+                }
+            })
+        };
+        TokenServer {
+            dir,
+            server,
+            thread: Some(thread),
+            hits,
+            port,
+        }
+    }
+
+    pub fn realm(&self) -> String {
+        format!("http://127.0.0.1:{}/token", self.port)
+    }
+
+    /// The registry configuration that sends clients here.
+    pub fn auth(&self) -> Auth {
+        Auth::Token {
+            realm: self.realm(),
+            service: TOKEN_SERVICE.into(),
+            issuer: TOKEN_ISSUER.into(),
+            cert: self.dir.path().join("token.crt"),
+        }
+    }
+
+    /// How many token requests arrived.
+    pub fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for TokenServer {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// An RS256 JWT as distribution checks it: `x5c` holds the signing certificate, the
+/// claims name issuer, audience (the service), validity, and no repository access
+/// (which is all `GET /v2/` needs).
+fn jwt(dir: &Path, cert_der: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [b64.encode(cert_der)]});
+    let claims = serde_json::json!({
+        "iss": TOKEN_ISSUER,
+        "sub": USER,
+        "aud": TOKEN_SERVICE,
+        "exp": now + 3600,
+        "nbf": now - 60,
+        "iat": now - 60,
+        "jti": format!("regforge-test-{now}"),
+        "access": [],
+    });
+    let signing_input = format!(
+        "{}.{}",
+        url.encode(header.to_string()),
+        url.encode(claims.to_string())
+    );
+    std::fs::write(dir.join("jwt.input"), &signing_input).unwrap();
+    openssl(
+        dir,
+        &[
+            "dgst",
+            "-sha256",
+            "-sign",
+            "token.key",
+            "-out",
+            "jwt.sig",
+            "jwt.input",
+        ],
+    );
+    let signature = std::fs::read(dir.join("jwt.sig")).unwrap();
+    format!("{signing_input}.{}", url.encode(signature))
+}
