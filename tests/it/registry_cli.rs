@@ -614,3 +614,27 @@ fn writers_killed_at_random_moments_leave_files_that_parse() {
         assert!(inventory.starts_with(INVENTORY));
     }
 }
+
+#[test]
+fn the_harness_serves_skopeo_with_its_cert_dir() {
+    let registry = RegistryServer::start_htpasswd();
+    let image = registry.push_tiny_image();
+    let skopeo = crate::support::require_tool("skopeo", "skopeo");
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(skopeo)
+        .env("HOME", home.path())
+        .args(["inspect", "--creds"])
+        .arg(format!("{}:{}", registry.user(), registry.password()))
+        .arg("--cert-dir")
+        .arg(registry.cert_dir())
+        .arg(format!("docker://{image}"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let inspected: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        inspected["Name"],
+        format!("{}/test/tiny", registry.address())
+    );
+    assert_eq!(inspected["Layers"].as_array().map(Vec::len), Some(1));
+}

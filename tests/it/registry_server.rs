@@ -98,6 +98,34 @@ impl RegistryServer {
         PASSWORD
     }
 
+    /// Pushes a tiny one-layer image, built here as an OCI layout, to `test/tiny:1` with
+    /// skopeo (htpasswd registries only: the test token server grants no push access);
+    /// returns `127.0.0.1:PORT/test/tiny:1`. (skopeo compresses the layer on the way,
+    /// so the pushed manifest digest is not the layout's.)
+    pub fn push_tiny_image(&self) -> String {
+        let skopeo = require_tool("skopeo", "skopeo");
+        let layout = self.dir.path().join("oci-tiny");
+        write_tiny_oci_layout(&layout);
+        let image = format!("{}/test/tiny:1", self.address());
+        let out = Command::new(skopeo)
+            .env("HOME", self.dir.path())
+            .args(["--insecure-policy", "copy", "--dest-creds"])
+            .arg(format!("{USER}:{PASSWORD}"))
+            .arg("--dest-cert-dir")
+            .arg(self.cert_dir())
+            .arg(format!("oci:{}:tiny", layout.display()))
+            .arg(format!("docker://{image}"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "skopeo copy: {}\nregistry log:\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        image
+    }
+
     /// What the registry logged so far, for failure messages.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
@@ -403,4 +431,65 @@ fn jwt(dir: &Path, cert_der: &[u8]) -> String {
     );
     let signature = std::fs::read(dir.join("jwt.sig")).unwrap();
     format!("{signing_input}.{}", url.encode(signature))
+}
+
+/// A minimal OCI image layout (oci-layout, index.json, manifest, config, one
+/// uncompressed tar layer, all sha256-addressed), tagged `tiny`.
+pub fn write_tiny_oci_layout(dir: &Path) {
+    use sha2::{Digest, Sha256};
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |bytes: &[u8]| -> (String, usize) {
+        let hex = hex::encode(Sha256::digest(bytes));
+        std::fs::write(blobs.join(&hex), bytes).unwrap();
+        (format!("sha256:{hex}"), bytes.len())
+    };
+    let (layer, layer_size) = put(&tar_with_one_file("hello.txt", b"hello from regforge\n"));
+    let config = serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [layer]},
+    });
+    let (config, config_size) = put(config.to_string().as_bytes());
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": config_size},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer, "size": layer_size}],
+    });
+    let (manifest, manifest_size) = put(manifest.to_string().as_bytes());
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": manifest,
+            "size": manifest_size,
+            "annotations": {"org.opencontainers.image.ref.name": "tiny"},
+        }],
+    });
+    std::fs::write(dir.join("index.json"), index.to_string()).unwrap();
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+}
+
+/// A ustar archive holding one regular file.
+fn tar_with_one_file(name: &str, content: &[u8]) -> Vec<u8> {
+    let mut header = [0u8; 512];
+    header[..name.len()].copy_from_slice(name.as_bytes());
+    let mut field =
+        |at: usize, text: &str| header[at..at + text.len()].copy_from_slice(text.as_bytes());
+    field(100, "0000644\0");
+    field(108, "0000000\0");
+    field(116, "0000000\0");
+    field(124, &format!("{:011o}\0", content.len()));
+    field(136, "00000000000\0");
+    field(148, "        ");
+    field(156, "0");
+    field(257, "ustar\0");
+    field(263, "00");
+    let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
+    header[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    let mut out = header.to_vec();
+    out.extend_from_slice(content);
+    out.resize(out.len().div_ceil(512) * 512 + 1024, 0);
+    out
 }
