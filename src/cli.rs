@@ -100,7 +100,7 @@ pub enum RegistryCommand {
         password_argument: Option<String>,
         #[command(flatten)]
         password: PasswordArgs,
-        /// E-mail address, written into legacy .dockercfg and Kubernetes secrets
+        /// E-mail address (legacy .dockercfg documents carry it)
         #[arg(long, value_name = "E")]
         email: Option<String>,
         /// Do not verify the registry's TLS certificate (stored as `insecure: true`)
