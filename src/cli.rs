@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -88,6 +88,131 @@ pub enum Command {
         after_help = "Examples:\n  data \"external\" \"regforge\" {\n    program = [\"regforge\", \"terraform\"]\n    query   = { inventory = \"${path.module}/regforge.yaml\", target = \"flatcar-workers\" }\n  }\n  printf '{\"target\":\"flatcar-workers\"}' | regforge -i regforge.yaml terraform\n\nQuery keys: inventory, target, variables (a JSON object as a string). Result keys:\nrendered (or rendered_base64), sha512, artifact.<name>.{content_base64,sha512,url},\nfile.<name>.{content_base64,sha512}, artifacts, files. Writes nothing. See docs/terraform.md."
     )]
     Terraform,
+    /// Add, list, show, change and delete registries from the command line
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  printf %s \"$TOKEN\" | regforge registry add quay.io myapp+deploy --password-stdin\n  regforge registry list\n  regforge registry get quay.io\n  regforge registry update quay.io --password-env QUAY_TOKEN\n  regforge registry delete quay.io\n\nRegistries added here are kept in the managed file the inventory names with\n`managed_registries:` (regforge.registries.yaml by default); hand-written ones are\nlisted too but edited in the inventory. See docs/registry-cli.md."
+    )]
+    Registry(RegistryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Add a registry, after checking the credential against it as `docker login` does
+    #[command(
+        after_help = "Examples:\n  printf %s \"$TOKEN\" | regforge registry add quay.io myapp+deploy --password-stdin\n  regforge registry add registry.example.com:5000 johndoe --password-env EXAMPLE_PW --ca-cert ca.pem\n  regforge registry add ghcr.io octocat --password-file secrets/ghcr.token --skip-validation\n\n--password-stdin stores the password in a new file (mode 0600) under the secrets\nfolder beside the inventory; --password-env and --password-file store the reference\nitself. Passwords are never accepted as arguments: they would stay in shell history\nand show in `ps`."
+    )]
+    Add {
+        /// The registry: host[:port], optionally with /namespace
+        #[arg(value_name = "REGISTRY")]
+        registry: String,
+        /// The user name to log in with
+        #[arg(value_name = "USERNAME")]
+        username: String,
+        /// Refused: a password on the command line leaks into shell history and `ps`
+        #[arg(value_name = "PASSWORD", hide = true)]
+        password_argument: Option<String>,
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// E-mail address (legacy .dockercfg documents carry it)
+        #[arg(long, value_name = "E")]
+        email: Option<String>,
+        /// Do not verify the registry's TLS certificate (stored as `insecure: true`)
+        #[arg(long)]
+        insecure: bool,
+        #[command(flatten)]
+        check: CheckArgs,
+    },
+    /// List every registry of the inventory, hand-written and managed, sorted by address
+    #[command(
+        after_help = "Examples:\n  regforge registry list\n  regforge registry list --json | jq -r '.[].registry'\n\nColumns: Registry, Type (docker_v2, or awsecr for ECR), User (helper:NAME for a\nregistry that uses a credential helper), Verify TLS."
+    )]
+    List {
+        /// Print a JSON array instead of the table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one registry (never its password)
+    #[command(
+        after_help = "Examples:\n  regforge registry get quay.io\n  regforge registry get registry.example.com:5000 --json\n\nCreated and Updated are RFC 3339 UTC times kept in the managed file; `-` for a\nregistry written by hand in the inventory."
+    )]
+    Get {
+        /// The registry: host[:port], optionally with /namespace
+        #[arg(value_name = "REGISTRY")]
+        registry: String,
+        /// Print a JSON object instead of `Key: value` lines
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change what is given of a managed registry, after checking the credential again
+    #[command(
+        after_help = "Examples:\n  regforge registry update quay.io --password-env QUAY_TOKEN\n  printf %s \"$NEW\" | regforge registry update quay.io --username robot2 --password-stdin\n  regforge registry update registry.example.com:5000 --insecure --skip-validation\n\nOnly registries added with `regforge registry add` can be updated; edit hand-written\nones in the inventory."
+    )]
+    Update {
+        /// The registry: host[:port], optionally with /namespace
+        #[arg(value_name = "REGISTRY")]
+        registry: String,
+        /// A new user name
+        #[arg(long, value_name = "U")]
+        username: Option<String>,
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// A new e-mail address
+        #[arg(long, value_name = "E")]
+        email: Option<String>,
+        /// Stop verifying the registry's TLS certificate
+        #[arg(long, conflicts_with = "verify_tls")]
+        insecure: bool,
+        /// Verify the registry's TLS certificate again
+        #[arg(long)]
+        verify_tls: bool,
+        #[command(flatten)]
+        check: CheckArgs,
+    },
+    /// Delete a managed registry, and the password file regforge wrote for it
+    #[command(
+        visible_alias = "del",
+        after_help = "Examples:\n  regforge registry delete quay.io\n  regforge registry del registry.example.com:5000 --force\n\nRefused while a target lists the registry in its `registries`, unless --force."
+    )]
+    Delete {
+        /// The registry: host[:port], optionally with /namespace
+        #[arg(value_name = "REGISTRY")]
+        registry: String,
+        /// Delete even though a target still names the registry
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Where the password comes from; at most one.
+#[derive(Debug, Args)]
+pub struct PasswordArgs {
+    /// Read the password from standard input and store it in a new file under the secrets folder
+    #[arg(long, conflicts_with_all = ["password_env", "password_file"])]
+    pub password_stdin: bool,
+    /// Store a reference to this environment variable ({env: VAR})
+    #[arg(long, value_name = "VAR", conflicts_with = "password_file")]
+    pub password_env: Option<String>,
+    /// Store a reference to this file ({file: PATH}); relative paths are kept relative to the inventory
+    #[arg(long, value_name = "PATH")]
+    pub password_file: Option<PathBuf>,
+    /// Folder for --password-stdin files, relative to the inventory's folder
+    #[arg(long, value_name = "DIR", default_value = "secrets")]
+    pub secrets_dir: PathBuf,
+    /// Refused: a password on the command line leaks into shell history and `ps`
+    #[arg(long, short = 'p', value_name = "PASSWORD", hide = true)]
+    pub password: Option<String>,
+}
+
+/// Checking the credential against the registry.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Do not contact the registry to check the credential
+    #[arg(long, alias = "skip-validate")]
+    pub skip_validation: bool,
+    /// A PEM file of CA certificates to trust besides the system's, for the check
+    #[arg(long, value_name = "PEM", conflicts_with = "skip_validation")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 fn parse_option(text: &str) -> Result<(String, String), String> {

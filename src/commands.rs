@@ -104,6 +104,15 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             let inventory = load(query.inventory.as_deref().unwrap_or(&cli.inventory))?;
             print(terraform::respond(&inventory, &query, env)?.as_bytes())
         }
+        Command::Registry(command) => crate::registry_cmd::run(
+            &cli.inventory,
+            command,
+            crate::registry_cmd::Io {
+                env,
+                stdin: &mut read_stdin,
+                stdout: &mut print,
+            },
+        ),
     }
 }
 

@@ -16,6 +16,8 @@ pub mod cli;
 pub mod commands;
 pub mod data_url;
 pub mod hash;
+pub mod login;
+pub mod registry_cmd;
 pub mod terraform;
 
 use std::path::PathBuf;
@@ -50,6 +52,12 @@ pub enum Error {
         out_dir.display()
     )]
     Drift { out_dir: PathBuf, files: usize },
+    /// A registry refused the credential, or could not be asked (`registry add|update`).
+    #[error("cannot log in to {address}: {source}")]
+    Login {
+        address: String,
+        source: login::LoginError,
+    },
     /// The command line asked for something the inventory does not have.
     #[error("{0}")]
     Usage(String),

@@ -3,6 +3,7 @@
 mod address;
 mod locate;
 mod login;
+pub mod managed;
 mod mode;
 mod options;
 mod raw;
@@ -26,6 +27,9 @@ pub struct Inventory {
     pub path: PathBuf,
     pub registries: Vec<Registry>,
     pub targets: Vec<Target>,
+    /// The file `regforge registry` keeps its registries in, when the inventory names one;
+    /// its registries follow the hand-written ones in `registries`.
+    pub managed_registries: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -209,12 +213,23 @@ pub fn parse(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), Inven
         base_dir: path.parent().unwrap_or(Path::new("")),
         warnings: Vec::new(),
     };
-    let registries = v.registries(raw.registries)?;
+    let mut registries = v.registries(raw.registries)?;
+    let managed_registries = match &raw.managed_registries {
+        Some(declared) => Some(managed::load_into(
+            path,
+            &map,
+            declared,
+            &mut registries,
+            &mut v.warnings,
+        )?),
+        None => None,
+    };
     let targets = v.targets(raw.targets, &registries)?;
     let inventory = Inventory {
         path: path.to_path_buf(),
         registries,
         targets,
+        managed_registries,
     };
     Ok((inventory, v.warnings))
 }

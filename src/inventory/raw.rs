@@ -11,9 +11,11 @@ pub struct RawInventory {
     pub registries: Vec<RawRegistry>,
     #[serde(default)]
     pub targets: Vec<RawTarget>,
+    /// The file `regforge registry` keeps its registries in, relative to the inventory.
+    pub managed_registries: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRegistry {
     pub address: String,

@@ -11,6 +11,7 @@ mod golden;
 mod ignition;
 mod kubernetes;
 mod real_tools;
+mod registry_cli;
 mod registry_server;
 mod skopeo;
 mod support;
