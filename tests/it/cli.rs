@@ -227,6 +227,13 @@ fn every_command_has_help_with_examples() {
         vec!["render", "--help"],
         vec!["document", "--help"],
         vec!["hash", "--help"],
+        vec!["terraform", "--help"],
+        vec!["registry", "--help"],
+        vec!["registry", "add", "--help"],
+        vec!["registry", "list", "--help"],
+        vec!["registry", "get", "--help"],
+        vec!["registry", "update", "--help"],
+        vec!["registry", "delete", "--help"],
     ] {
         let result = regforge(&args, &[], None);
         assert!(result.status.success());
