@@ -50,13 +50,19 @@ pub fn environment() -> Environment<'static> {
     env.add_filter("yaml_string", |v: String, indent: Option<usize>| {
         yaml::scalar(&v, indent.unwrap_or(0))
     });
-    env.add_template("butane", BUTANE_TEMPLATE)
-        .expect("built-in butane template parses");
-    env.add_template("cloud-config", CLOUD_CONFIG_TEMPLATE)
-        .expect("built-in cloud-config template parses");
-    env.add_template("ignition", IGNITION_TEMPLATE)
-        .expect("built-in ignition template parses");
+    // Compiled when first used: a Terraform call renders one target, and should not pay
+    // for the templates of the others.
+    env.set_loader(|name| Ok(builtin_template(name).map(str::to_owned)));
     env
+}
+
+fn builtin_template(name: &str) -> Option<&'static str> {
+    match name {
+        "butane" => Some(BUTANE_TEMPLATE),
+        "cloud-config" => Some(CLOUD_CONFIG_TEMPLATE),
+        "ignition" => Some(IGNITION_TEMPLATE),
+        _ => None,
+    }
 }
 
 fn bytes_of(v: &Value) -> Result<Vec<u8>, minijinja::Error> {
@@ -294,5 +300,17 @@ fn registry_context(r: &Registry) -> RegistryContext {
         email: r.email.clone(),
         insecure: r.insecure,
         helper,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_builtin_template_compiles() {
+        let env = super::environment();
+        for name in ["butane", "cloud-config", "ignition"] {
+            env.get_template(name)
+                .unwrap_or_else(|e| panic!("built-in {name} template: {e}"));
+        }
     }
 }
