@@ -82,6 +82,10 @@ pub fn render_targets(
     render_with(inventory, names, env, options).map(|r| r.targets)
 }
 
+/// From this many targets on, rendering is spread over threads; below, a thread costs
+/// more than it saves (a Terraform call renders one).
+const PARALLEL_FROM: usize = 64;
+
 /// Rendered targets, with the credentials resolved to make them.
 #[derive(Debug)]
 pub struct Rendering {
@@ -100,14 +104,35 @@ pub fn render_with(
 ) -> Result<Rendering, Error> {
     let targets = select_targets(inventory, names)?;
     let mut resolver = Resolver::new(inventory, env);
-    let template_env = render::environment();
-    let targets = targets
+    let work = targets
         .into_iter()
-        .map(|target| {
-            let registries = resolver.resolve(&target.registries)?;
-            render_target(inventory, target, &registries, &template_env, options)
+        .map(|target| Ok((target, resolver.resolve(&target.registries)?)))
+        .collect::<Result<Vec<_>, Error>>()?;
+    let template_env = render::environment();
+    let render_all = |chunk: &[(&Target, Vec<RegistryCredential>)]| {
+        chunk
+            .iter()
+            .map(|(target, registries)| {
+                render_target(inventory, target, registries, &template_env, options)
+            })
+            .collect::<Vec<_>>()
+    };
+    // Targets are independent: large inventories render on every core, in contiguous
+    // chunks joined in order, so the output (and the first error) is the same as serially.
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let rendered = if threads > 1 && work.len() >= PARALLEL_FROM {
+        std::thread::scope(|scope| {
+            work.chunks(work.len().div_ceil(threads))
+                .map(|chunk| scope.spawn(move || render_all(chunk)))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .flat_map(|handle| handle.join().expect("rendering a target does not panic"))
+                .collect::<Vec<_>>()
         })
-        .collect::<Result<_, Error>>()?;
+    } else {
+        render_all(&work)
+    };
+    let targets = rendered.into_iter().collect::<Result<_, Error>>()?;
     Ok(Rendering {
         targets,
         credentials: resolver.cache.into_iter().flatten().collect(),

@@ -93,6 +93,7 @@ impl SourceMap {
         }
     }
 
+    /// The text of a `mode` field as written (other scalars' texts are not kept).
     pub fn scalar(&self, field: &str) -> Option<&SourceScalar> {
         self.nodes.get(field).and_then(|n| n.scalar.as_ref())
     }
@@ -186,8 +187,10 @@ impl MarkedEventReceiver for Indexer {
             }
             return;
         };
+        // Only modes are read back as written (see `FileMode::from_yaml`); keeping every
+        // scalar's text would double the index's memory on large inventories.
         let scalar = match &event {
-            Event::Scalar(text, style, ..) => Some(SourceScalar {
+            Event::Scalar(text, style, ..) if path.ends_with(".mode") => Some(SourceScalar {
                 text: text.clone(),
                 plain: *style == TScalarStyle::Plain,
             }),
