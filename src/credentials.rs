@@ -221,7 +221,8 @@ pub fn resolve(
     Ok(Secret(value))
 }
 
-fn strip_one_line_break(mut text: String) -> String {
+/// The text without one final line break (`\n` or `\r\n`), as editors and `echo` add one.
+pub fn strip_one_line_break(mut text: String) -> String {
     if text.ends_with("\r\n") {
         text.truncate(text.len() - 2);
     } else if text.ends_with('\n') {

@@ -73,17 +73,20 @@ impl RegistryAddress {
         }
     }
 
-    /// Whether this is an Amazon ECR registry (`<account>.dkr.ecr.<region>.amazonaws.com`),
-    /// whose passwords expire and are fetched with AWS keys instead.
+    /// Whether this is an Amazon ECR registry (`<account>.dkr.ecr.<region>.amazonaws.com`,
+    /// or `….amazonaws.com.cn` in China), whose passwords expire and are fetched with AWS
+    /// keys instead. ECR serves no other port than 443.
     pub fn is_ecr(&self) -> bool {
         let labels: Vec<&str> = self.host.split('.').collect();
-        matches!(
+        let shaped = matches!(
             labels[..],
             [account, "dkr", "ecr", region, "amazonaws", "com"]
+                | [account, "dkr", "ecr", region, "amazonaws", "com", "cn"]
                 if !account.is_empty()
                     && account.bytes().all(|b| b.is_ascii_digit())
                     && !region.is_empty()
-        )
+        );
+        shaped && self.port.is_none()
     }
 
     pub fn namespace(&self) -> Option<&str> {
@@ -258,6 +261,8 @@ mod tests {
         assert!(!addr("dkr.ecr.us-east-1.amazonaws.com").is_ecr());
         assert!(!addr("x1.dkr.ecr.us-east-1.amazonaws.com").is_ecr());
         assert!(!addr("quay.io").is_ecr());
+        assert!(addr("012345678910.dkr.ecr.cn-north-1.amazonaws.com.cn").is_ecr());
+        assert!(!addr("012345678910.dkr.ecr.us-east-1.amazonaws.com:5000").is_ecr());
     }
 
     #[test]

@@ -1,0 +1,190 @@
+//! Where a registry's password comes from on the command line, and the secret files regforge writes for it.
+
+use super::*;
+
+pub(super) fn refuse_password_argument(given: bool) -> Result<(), Error> {
+    if given {
+        return Err(Error::Usage(
+            "a password is not accepted on the command line: it would stay in your shell history and show in `ps` to every user of this machine; use --password-stdin, --password-env VAR or --password-file PATH".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The password as given: a reference to store, or (stdin) a value still to be stored.
+pub(super) enum PasswordChoice {
+    Reference(SecretRef),
+    Stdin(Secret),
+}
+
+pub(super) fn password_choice(
+    args: &PasswordArgs,
+    inventory: &Path,
+    stdin: &mut dyn FnMut() -> Result<Vec<u8>, Error>,
+) -> Result<Option<PasswordChoice>, Error> {
+    if args.password_stdin {
+        let bytes = stdin()?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::Usage("the password on stdin is not UTF-8".into()))?;
+        let text = credentials::strip_one_line_break(text);
+        if text.is_empty() {
+            return Err(Error::Usage(
+                "--password-stdin read an empty password".into(),
+            ));
+        }
+        return Ok(Some(PasswordChoice::Stdin(Secret::new(text))));
+    }
+    if let Some(var) = &args.password_env {
+        if var.is_empty() || var.contains('=') {
+            return Err(Error::Usage(format!(
+                "`{var}` is not an environment variable name"
+            )));
+        }
+        return Ok(Some(PasswordChoice::Reference(SecretRef::Env(var.clone()))));
+    }
+    if let Some(file) = &args.password_file {
+        return Ok(Some(PasswordChoice::Reference(SecretRef::File(
+            relative_to_inventory(inventory, file),
+        ))));
+    }
+    Ok(None)
+}
+
+/// A path the user typed (relative to the current folder) as the inventory reads it
+/// (relative to the inventory's folder), or absolute when it lies outside that folder.
+pub(super) fn relative_to_inventory(inventory: &Path, file: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let absolute = cwd.join(file);
+    let folder = cwd.join(inventory_folder(inventory));
+    match absolute.strip_prefix(&folder) {
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => absolute,
+    }
+}
+
+pub(super) fn discard(secret_file: Option<&Path>) {
+    if let Some(path) = secret_file {
+        let _ = fs::remove_file(path);
+    }
+}
+
+/// Writes the password to a new file (0600) in the secrets folder (0700, with a
+/// `.gitignore` of `*`), returning its path relative to the inventory's folder.
+pub(super) fn store_secret(
+    inventory: &Path,
+    secrets_dir: &Path,
+    address: &str,
+    secret: &Secret,
+) -> Result<PathBuf, Error> {
+    let folder = inventory_folder(inventory).join(secrets_dir);
+    let fail = |path: &Path, e: &std::io::Error| OutputError {
+        action: "write",
+        path: path.to_path_buf(),
+        reason: io_reason(e),
+    };
+    if !folder.is_dir() {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&folder)
+            .map_err(|e| fail(&folder, &e))?;
+    }
+    let ignore = folder.join(".gitignore");
+    if !ignore.exists() {
+        fs::write(&ignore, "*\n").map_err(|e| fail(&ignore, &e))?;
+        eprintln!(
+            "note: wrote {} (`*`) so that git ignores the secrets; keep {} out of version control",
+            ignore.display(),
+            folder.display()
+        );
+    }
+    let stem = secret_file_stem(address);
+    for n in 0u32.. {
+        let name = match n {
+            0 => format!("{stem}.password"),
+            n => format!("{stem}-{n}.password"),
+        };
+        let path = folder.join(&name);
+        let created = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path);
+        let mut out = match created {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(fail(&path, &e).into()),
+        };
+        out.write_all(secret.expose().as_bytes())
+            .and_then(|()| out.sync_all())
+            .map_err(|e| {
+                let _ = fs::remove_file(&path);
+                fail(&path, &e)
+            })?;
+        eprintln!("stored the password in {} (mode 0600)", path.display());
+        return Ok(secrets_dir.join(name));
+    }
+    unreachable!("the file name counter is unbounded")
+}
+
+/// A file name for a registry's password: its address with `:` and `/` made safe.
+pub(super) fn secret_file_stem(address: &str) -> String {
+    address
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The password to validate with: from stdin as read, or the reference resolved.
+pub(super) fn secret_of(
+    choice: &PasswordChoice,
+    inventory: &Path,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<Secret, Error> {
+    match choice {
+        PasswordChoice::Stdin(secret) => Ok(secret.clone()),
+        PasswordChoice::Reference(reference) => {
+            let flag = match reference {
+                SecretRef::Env(_) => "--password-env",
+                _ => "--password-file",
+            };
+            resolve(reference, flag, inventory, env)
+        }
+    }
+}
+
+pub(super) fn resolve(
+    reference: &SecretRef,
+    from: &str,
+    inventory: &Path,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<Secret, Error> {
+    let source = SecretSource {
+        reference: reference.clone(),
+        origin: Origin {
+            file: Arc::new(PathBuf::from(from)),
+            line: 0,
+            column: 0,
+            field: String::new(),
+        },
+    };
+    Ok(credentials::resolve(
+        &source,
+        inventory_folder(inventory),
+        env,
+    )?)
+}
+
+/// The password file regforge wrote for this entry, if it did.
+pub(super) fn owned_secret(entry: &ManagedRegistry, inventory: &Path) -> Option<PathBuf> {
+    match (&entry.password, entry.managed_secret) {
+        (Some(SecretRef::File(rel)), true) => Some(inventory_folder(inventory).join(rel)),
+        _ => None,
+    }
+}
