@@ -1,0 +1,157 @@
+//! Validating the file entries of provisioning targets: paths, modes, owners and delivery.
+
+use super::*;
+
+impl Validator<'_> {
+    pub(super) fn files(
+        &mut self,
+        at: &str,
+        raw: Vec<RawFile>,
+        format: TargetFormat,
+        has_remote: bool,
+    ) -> Result<Vec<FileSpec>, InventoryError> {
+        if raw.is_empty() {
+            return self.error(
+                &format!("{at}.files"),
+                "a provisioning target places at least one file",
+            );
+        }
+        let mut paths = BTreeSet::new();
+        let mut out = Vec::new();
+        for (j, f) in raw.into_iter().enumerate() {
+            let fat = format!("{at}.files[{j}]");
+            let spec = self.file(&fat, f, format, has_remote)?;
+            if !paths.insert(spec.path.clone()) {
+                return self.error(
+                    &format!("{fat}.path"),
+                    format!("{} is placed twice in this target", spec.path),
+                );
+            }
+            out.push(spec);
+        }
+        Ok(out)
+    }
+
+    pub(super) fn file(
+        &mut self,
+        at: &str,
+        f: RawFile,
+        format: TargetFormat,
+        has_remote: bool,
+    ) -> Result<FileSpec, InventoryError> {
+        let options = RawOptions {
+            secret: f.secret,
+            rkt: f.rkt,
+            marathon: f.marathon,
+        };
+        let document = match f.document.parse::<DocumentKind>() {
+            Ok(kind) => self.document_spec(at, kind, options, None)?,
+            Err(msg) => return self.error(&format!("{at}.document"), msg),
+        };
+        let path_field = format!("{at}.path");
+        if !f.path.starts_with('/') {
+            return self.error(
+                &path_field,
+                format!(
+                    "`{}` is relative; a file on the node needs an absolute path",
+                    f.path
+                ),
+            );
+        }
+        if f.path.ends_with('/')
+            || f.path.split('/').any(|c| c == ".." || c == ".")
+            || f.path.contains("//")
+        {
+            return self.error(
+                &path_field,
+                "write a normalised absolute file path, without `.`, `..`, `//` or a trailing `/`",
+            );
+        }
+        let mode = self.mode(&format!("{at}.mode"), f.mode.as_ref())?;
+        for (field, name) in [("user", &f.user), ("group", &f.group)] {
+            if let Some(name) = name
+                && (name.is_empty() || name.contains(':') || name.chars().any(char::is_whitespace))
+            {
+                return self.error(
+                    &format!("{at}.{field}"),
+                    format!("`{name}` is not a {field} name"),
+                );
+            }
+        }
+        let delivery = self.delivery(at, f.delivery.as_deref(), format, has_remote)?;
+        if f.user.is_none() && f.path.starts_with("/home/") {
+            self.warn(
+                &path_field,
+                "the file is under /home but has no `user`, so it will belong to root",
+            );
+        }
+        Ok(FileSpec {
+            document,
+            path: f.path,
+            mode,
+            user: f.user,
+            group: f.group,
+            delivery,
+        })
+    }
+
+    pub(super) fn mode(
+        &mut self,
+        field: &str,
+        raw: Option<&serde_yaml::Value>,
+    ) -> Result<FileMode, InventoryError> {
+        let Some(value) = raw else {
+            return Ok(FileMode::CREDENTIALS);
+        };
+        let mode = match (self.map.scalar(field), value) {
+            (Some(scalar), _) => FileMode::from_yaml(&scalar.text, scalar.plain),
+            (None, serde_yaml::Value::Number(n)) => FileMode::from_yaml(&n.to_string(), true),
+            (None, _) => Err("a mode is a number such as 0600".to_string()),
+        };
+        match mode {
+            Ok(mode) => {
+                if mode.shared() {
+                    self.warn(field, format!("mode {mode} lets other users on the node read these credentials; 0600 keeps them to the owner"));
+                }
+                Ok(mode)
+            }
+            Err(msg) => self.error(field, msg),
+        }
+    }
+
+    pub(super) fn delivery(
+        &self,
+        at: &str,
+        raw: Option<&str>,
+        format: TargetFormat,
+        has_remote: bool,
+    ) -> Result<Delivery, InventoryError> {
+        let field = format!("{at}.delivery");
+        let delivery = match raw.unwrap_or("inline") {
+            "inline" => Delivery::Inline,
+            "remote" => Delivery::Remote,
+            "local" => Delivery::Local,
+            other => {
+                return self.error(
+                    &field,
+                    format!("unknown delivery `{other}`; accepted: inline, remote, local"),
+                );
+            }
+        };
+        match (delivery, format) {
+            (Delivery::Remote, TargetFormat::CloudConfig) | (Delivery::Local, TargetFormat::CloudConfig) => self.error(
+                &field,
+                format!("cloud-config can only place files inline (coreos-cloudinit cannot fetch); `{}` needs a {} target", delivery.name(), if delivery == Delivery::Remote { "butane or ignition" } else { "butane" }),
+            ),
+            (Delivery::Local, TargetFormat::Ignition(_)) => self.error(
+                &field,
+                "`local` delivery is for butane targets (`butane --files-dir` inlines the file); an ignition target places it `inline` (a data: URL in the config) or `remote` (with the target's `remote.url`)",
+            ),
+            (Delivery::Remote, _) if !has_remote => self.error(
+                &field,
+                "remote delivery needs the target's `remote.url`, the folder URL where the artifacts will be hosted",
+            ),
+            _ => Ok(delivery),
+        }
+    }
+}

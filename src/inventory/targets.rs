@@ -1,0 +1,254 @@
+//! Validating targets: names, formats with their Butane variant and version, registry selections, remote URLs.
+
+use super::*;
+
+impl Validator<'_> {
+    pub(super) fn targets(
+        &mut self,
+        raw: Vec<RawTarget>,
+        registries: &[Registry],
+    ) -> Result<Vec<Target>, InventoryError> {
+        let mut names = BTreeSet::new();
+        let mut out = Vec::new();
+        for (i, t) in raw.into_iter().enumerate() {
+            let at = format!("targets[{i}]");
+            let valid_name = t
+                .name
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric())
+                && t.name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            if !valid_name {
+                return self.error(
+                    &format!("{at}.name"),
+                    "a target name is a file name: letters, digits, `.`, `_`, `-`",
+                );
+            }
+            if !names.insert(t.name.clone()) {
+                return self.error(
+                    &format!("{at}.name"),
+                    format!("target `{}` is defined twice", t.name),
+                );
+            }
+            out.push(self.target(&at, t, registries)?);
+        }
+        Ok(out)
+    }
+
+    pub(super) fn target(
+        &mut self,
+        at: &str,
+        t: RawTarget,
+        registries: &[Registry],
+    ) -> Result<Target, InventoryError> {
+        let format = self.format(at, &t)?;
+        let selected = self.select(at, t.registries, registries)?;
+        if t.remote.is_some() && format.butane_spec().is_none() {
+            return self.error(
+                &format!("{at}.remote"),
+                "`remote` is for butane and ignition targets, the only formats that fetch artifacts",
+            );
+        }
+        let remote_url = match t.remote {
+            Some(remote) => Some(self.remote_url(&format!("{at}.remote.url"), remote.url)?),
+            None => None,
+        };
+        let files = match (t.files, format.places_files()) {
+            (Some(files), true) => self.files(at, files, format, remote_url.is_some())?,
+            (None, true) => return self.error(at, "missing field `files`: a provisioning target places documents on a node"),
+            (Some(_), false) => {
+                return self.error(&format!("{at}.files"), "`files` is for butane, ignition and cloud-config targets; a document target writes the document itself")
+            }
+            (None, false) => Vec::new(),
+        };
+        let options = RawOptions {
+            secret: t.secret,
+            rkt: t.rkt,
+            marathon: t.marathon,
+        };
+        let document = match format {
+            TargetFormat::Document(kind) => {
+                Some(self.document_spec(at, kind, options, Some(&t.name))?)
+            }
+            _ => {
+                for (key, given) in [
+                    ("secret", options.secret.is_some()),
+                    ("rkt", options.rkt.is_some()),
+                    ("marathon", options.marathon.is_some()),
+                ] {
+                    if given {
+                        return self.error(
+                            &format!("{at}.{key}"),
+                            format!("`{key}` belongs on the file entry that places the document"),
+                        );
+                    }
+                }
+                None
+            }
+        };
+        let template = t.template.map(|p| {
+            (
+                self.base_dir.join(p),
+                self.map.origin(&format!("{at}.template")),
+            )
+        });
+        if template.is_some() && !format.places_files() {
+            return self.error(
+                &format!("{at}.template"),
+                "`template` is for butane, ignition and cloud-config targets",
+            );
+        }
+        Ok(Target {
+            name: t.name,
+            format,
+            document,
+            registries: selected,
+            files,
+            remote_url,
+            template,
+        })
+    }
+
+    pub(super) fn format(&self, at: &str, t: &RawTarget) -> Result<TargetFormat, InventoryError> {
+        let format = match t.format.as_str() {
+            "butane" => TargetFormat::Butane(self.butane_spec(at, t)?),
+            "ignition" => TargetFormat::Ignition(self.butane_spec(at, t)?),
+            "cloud-config" => TargetFormat::CloudConfig,
+            other => match other.parse::<DocumentKind>() {
+                Ok(kind) => TargetFormat::Document(kind),
+                Err(_) => {
+                    return self.error(
+                        &format!("{at}.format"),
+                        format!(
+                            "unknown format `{other}`; accepted: butane, ignition, cloud-config, {}",
+                            DocumentKind::accepted()
+                        ),
+                    );
+                }
+            },
+        };
+        if format.butane_spec().is_none() {
+            for (field, value) in [("variant", &t.variant), ("version", &t.version)] {
+                if value.is_some() {
+                    return self.error(
+                        &format!("{at}.{field}"),
+                        format!("`{field}` is only for butane and ignition targets"),
+                    );
+                }
+            }
+        }
+        Ok(format)
+    }
+
+    /// The Butane variant and version of a butane or ignition target (`t.format`).
+    pub(super) fn butane_spec(
+        &self,
+        at: &str,
+        t: &RawTarget,
+    ) -> Result<ButaneSpec, InventoryError> {
+        let format = &t.format;
+        let (Some(variant), Some(version)) = (&t.variant, &t.version) else {
+            return self.error(
+                at,
+                format!(
+                    "`format: {format}` needs `variant` and `version`; supported: {}",
+                    butane_specs()
+                ),
+            );
+        };
+        match BUTANE_SPECS
+            .iter()
+            .find(|s| s.variant == variant && s.version == version)
+        {
+            Some(spec) => Ok(*spec),
+            None => {
+                let field = if BUTANE_SPECS.iter().any(|s| s.variant == variant) {
+                    "version"
+                } else {
+                    "variant"
+                };
+                self.error(
+                    &format!("{at}.{field}"),
+                    format!(
+                        "{format} {variant} {version} is not supported; supported: {}",
+                        butane_specs()
+                    ),
+                )
+            }
+        }
+    }
+
+    pub(super) fn select(
+        &self,
+        at: &str,
+        wanted: Option<Vec<String>>,
+        registries: &[Registry],
+    ) -> Result<Vec<usize>, InventoryError> {
+        let Some(wanted) = wanted else {
+            if registries.is_empty() {
+                return self.error(at, "the inventory has no registries for this target to use; add one under `registries`");
+            }
+            return Ok((0..registries.len()).collect());
+        };
+        let mut picked = BTreeSet::new();
+        for (j, name) in wanted.iter().enumerate() {
+            let field = format!("{at}.registries[{j}]");
+            let found = name.parse::<RegistryAddress>().ok().and_then(|a| {
+                registries
+                    .iter()
+                    .position(|r| r.address.canonical() == a.canonical())
+            });
+            match found {
+                Some(index) => {
+                    picked.insert(index);
+                }
+                None => {
+                    let known: Vec<String> =
+                        registries.iter().map(|r| r.address.to_string()).collect();
+                    return self.error(
+                        &field,
+                        format!(
+                            "no registry `{name}` in the inventory; defined: {}",
+                            known.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        if picked.is_empty() {
+            return self.error(&format!("{at}.registries"), "the target selects no registries; name at least one, or leave `registries` out for all");
+        }
+        // Inventory order, whatever order the target lists them in.
+        Ok(picked.into_iter().collect())
+    }
+
+    pub(super) fn remote_url(&self, field: &str, url: String) -> Result<String, InventoryError> {
+        const SCHEMES: [&str; 5] = ["http", "https", "tftp", "s3", "gs"];
+        let scheme_ok = url
+            .split_once("://")
+            .is_some_and(|(s, rest)| SCHEMES.contains(&s) && !rest.is_empty());
+        if !scheme_ok || url.chars().any(char::is_whitespace) {
+            return self.error(
+                field,
+                format!(
+                    "`{url}` is not a URL Ignition can fetch; use one of {}://",
+                    SCHEMES.join("://, ")
+                ),
+            );
+        }
+        if !url.ends_with('/') {
+            return self.error(field, format!("the artifact URL is this URL plus the artifact name, so it must end with `/`: write {url}/"));
+        }
+        Ok(url)
+    }
+}
+
+fn butane_specs() -> String {
+    BUTANE_SPECS
+        .iter()
+        .map(|s| format!("{} {}", s.variant, s.version))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
