@@ -117,6 +117,18 @@ struct Indexer {
     nodes: HashMap<String, Node>,
     // Mappings used as keys have no useful path; count how deep inside one we are.
     in_complex_key: usize,
+    /// Anchored collections still being read: their id, path, the paths indexed inside
+    /// them, and the stack depth at which they close.
+    open_anchors: Vec<OpenAnchor>,
+    /// Each anchor's nodes, by path relative to the anchor, for its aliases to repeat.
+    anchors: HashMap<usize, Vec<(String, Node)>>,
+}
+
+struct OpenAnchor {
+    id: usize,
+    path: String,
+    inside: Vec<String>,
+    depth: usize,
 }
 
 impl Indexer {
@@ -153,6 +165,7 @@ impl MarkedEventReceiver for Indexer {
                     self.in_complex_key -= 1;
                 } else {
                     self.stack.pop();
+                    self.close_anchor();
                 }
             }
             return;
@@ -187,31 +200,96 @@ impl MarkedEventReceiver for Indexer {
             }
             return;
         };
+        if let Event::Alias(id) = event {
+            self.repeat_anchor(id, &path);
+            return;
+        }
+        let anchor = match &event {
+            Event::Scalar(_, _, id, _)
+            | Event::MappingStart(id, _)
+            | Event::SequenceStart(id, _) => *id,
+            _ => 0,
+        };
         // Only modes are read back as written (see `FileMode::from_yaml`); keeping every
-        // scalar's text would double the index's memory on large inventories.
+        // scalar's text would double the index's memory on large inventories. Anchored
+        // text is kept too: an alias may place it under a `mode`.
+        let keep_text = path.ends_with(".mode") || anchor > 0 || !self.open_anchors.is_empty();
         let scalar = match &event {
-            Event::Scalar(text, style, ..) if path.ends_with(".mode") => Some(SourceScalar {
+            Event::Scalar(text, style, ..) if keep_text => Some(SourceScalar {
                 text: text.clone(),
                 plain: *style == TScalarStyle::Plain,
             }),
             _ => None,
         };
-        self.nodes.insert(
-            path.clone(),
-            Node {
-                line: mark.line(),
-                column: mark.col() + 1,
-                scalar,
-            },
-        );
+        let node = Node {
+            line: mark.line(),
+            column: mark.col() + 1,
+            scalar,
+        };
+        if anchor > 0 && matches!(event, Event::Scalar(..)) {
+            self.anchors
+                .insert(anchor, vec![(String::new(), node.clone())]);
+        }
+        self.insert(path.clone(), node);
         match event {
             Event::MappingStart(..) => self.stack.push(Frame::Map {
-                path,
+                path: path.clone(),
                 key: None,
                 placed: false,
             }),
-            Event::SequenceStart(..) => self.stack.push(Frame::Seq { path, next: 0 }),
-            _ => {}
+            Event::SequenceStart(..) => self.stack.push(Frame::Seq {
+                path: path.clone(),
+                next: 0,
+            }),
+            _ => return,
+        }
+        if anchor > 0 {
+            self.open_anchors.push(OpenAnchor {
+                id: anchor,
+                inside: vec![path.clone()],
+                path,
+                depth: self.stack.len(),
+            });
+        }
+    }
+}
+
+impl Indexer {
+    fn insert(&mut self, path: String, node: Node) {
+        for open in &mut self.open_anchors {
+            open.inside.push(path.clone());
+        }
+        self.nodes.insert(path, node);
+    }
+
+    /// Records an anchored collection once it is read whole, with positions as finally placed.
+    fn close_anchor(&mut self) {
+        if self
+            .open_anchors
+            .last()
+            .is_none_or(|open| open.depth != self.stack.len() + 1)
+        {
+            return;
+        }
+        let open = self.open_anchors.pop().expect("checked above");
+        let recorded = open
+            .inside
+            .iter()
+            .filter_map(|p| {
+                let node = self.nodes.get(p)?.clone();
+                Some((p[open.path.len()..].to_string(), node))
+            })
+            .collect();
+        self.anchors.insert(open.id, recorded);
+    }
+
+    /// An alias stands for its anchor's nodes: index them again under the alias's path.
+    fn repeat_anchor(&mut self, id: usize, path: &str) {
+        let Some(recorded) = self.anchors.get(&id).cloned() else {
+            return;
+        };
+        for (suffix, node) in recorded {
+            self.insert(format!("{path}{suffix}"), node);
         }
     }
 }
@@ -235,5 +313,29 @@ mod tests {
         let o = map.origin("targets[0].files[0].nope");
         assert_eq!((o.line, o.column), (7, 9));
         assert_eq!(o.to_string(), "inv.yaml:7:9: targets[0].files[0].nope");
+    }
+
+    #[test]
+    fn aliases_carry_the_anchored_nodes() {
+        let src = "targets:\n  - name: a\n    files: &common\n      - {path: /x, mode: 0644}\n  - name: b\n    files: *common\n  - name: c\n    files:\n      - &m {mode: 0600}\n      - *m\n";
+        let map = SourceMap::build(Path::new("inv.yaml"), src);
+        for (field, text) in [
+            ("targets[0].files[0].mode", "0644"),
+            ("targets[1].files[0].mode", "0644"),
+            ("targets[2].files[0].mode", "0600"),
+            ("targets[2].files[1].mode", "0600"),
+        ] {
+            let scalar = map
+                .scalar(field)
+                .unwrap_or_else(|| panic!("{field} not indexed"));
+            assert_eq!(
+                (scalar.text.as_str(), scalar.plain),
+                (text, true),
+                "{field}"
+            );
+        }
+        // An error in aliased content points at where it is written.
+        let o = map.origin("targets[1].files[0].path");
+        assert_eq!((o.line, o.column), (4, 16));
     }
 }
