@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use similar::{ChangeTag, TextDiff};
 
-use super::redact::Redactor;
+use super::redact::{Redactor, block_secret_lines};
 use super::{OutputError, OutputFile};
 use crate::credentials::io_reason;
 
@@ -106,6 +106,7 @@ enum Entry<'a> {
 /// changed secret still shows as a changed (`<redacted>`) line.
 fn unified(out: &mut String, old: &str, new: &str, old_name: &str, new_name: &str, r: &Redactor) {
     let diff = TextDiff::from_lines(old, new);
+    let (old_hidden, new_hidden) = (block_secret_lines(old), block_secret_lines(new));
     let _ = writeln!(out, "--- {old_name}\n+++ {new_name}");
     for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
         let _ = writeln!(out, "{}", hunk.header());
@@ -117,7 +118,16 @@ fn unified(out: &mut String, old: &str, new: &str, old_name: &str, new_name: &st
             };
             let line = change.value();
             let text = line.strip_suffix('\n').unwrap_or(line);
-            let _ = writeln!(out, "{sign}{}", r.redact(text));
+            let hidden = match change.tag() {
+                ChangeTag::Delete => change.old_index().is_some_and(|i| old_hidden[i]),
+                _ => change.new_index().is_some_and(|i| new_hidden[i]),
+            };
+            if hidden {
+                let indent = &text[..text.len() - text.trim_start().len()];
+                let _ = writeln!(out, "{sign}{indent}<redacted>");
+            } else {
+                let _ = writeln!(out, "{sign}{}", r.redact(text));
+            }
             if change.missing_newline() {
                 out.push_str("\\ No newline at end of file\n");
             }

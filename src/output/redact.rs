@@ -30,6 +30,9 @@ const SECRET_KEYS: [&str; 9] = [
 /// dockercfg whose `auth` is base64 again).
 const MAX_DEPTH: usize = 4;
 
+/// Lines of a multi-line secret shorter than this (`{`, `}`) are left visible in diffs.
+const MIN_SECRET_LINE: usize = 8;
+
 /// Hides known secrets and credential-shaped values in text.
 #[derive(Debug)]
 pub struct Redactor {
@@ -50,9 +53,18 @@ impl Redactor {
             let raw = secret.expose().to_string();
             let once: Vec<String> = encodings(&raw).collect();
             let twice: Vec<String> = once.iter().flat_map(|e| encodings(e)).collect();
+            // A multi-line secret (a GCR `_json_key`) is written line by line in YAML block
+            // scalars, and a diff shows lines: each substantial line is a secret too.
+            let lines = raw
+                .lines()
+                .map(str::trim)
+                .filter(|line| raw.contains('\n') && line.len() >= MIN_SECRET_LINE)
+                .map(str::to_string)
+                .collect::<Vec<_>>();
             needles.push(raw);
             needles.extend(once);
             needles.extend(twice);
+            needles.extend(lines);
         }
         needles.retain(|n| !n.is_empty());
         needles.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
@@ -245,6 +257,36 @@ fn key_values(text: &str) -> Vec<Range<usize>> {
     out
 }
 
+/// Which lines of a YAML text are the content of a block scalar (`password: |-`) under a
+/// credential key: all of them are the credential, even one regforge no longer knows (an old
+/// GCR key in a Drone file), so a diff must show none of them.
+pub fn block_secret_lines(text: &str) -> Vec<bool> {
+    let mut hidden = Vec::new();
+    let mut inside: Option<usize> = None; // the indentation of the key that opened the block
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(key_indent) = inside {
+            if line.trim().is_empty() || indent > key_indent {
+                hidden.push(true);
+                continue;
+            }
+            inside = None;
+        }
+        hidden.push(false);
+        let entry = line.trim_start().trim_start_matches("- ");
+        let key_at = line.len() - entry.len();
+        if let Some((key, rest)) = entry.split_once(':') {
+            let header = rest.trim();
+            let block = header.starts_with(['|', '>'])
+                && header[1..].chars().all(|c| "+-0123456789".contains(c));
+            if block && SECRET_KEYS.contains(&key) {
+                inside = Some(key_at);
+            }
+        }
+    }
+    hidden
+}
+
 /// Where a JSON string's content ends: at its closing `quote`. Inside `\"…\"` (JSON in a
 /// quoted string) the JSON's own escapes are doubled: `\\\"` is a quote, `\\\\` a backslash.
 fn string_end(value: &str, quote: &str) -> usize {
@@ -317,6 +359,36 @@ mod tests {
         assert_eq!(
             r.redact(r#"inline: "p\\\"a<s>&ß""#),
             r#"inline: "<redacted>""#
+        );
+    }
+
+    #[test]
+    fn block_scalars_under_credential_keys_are_found() {
+        let text = "- address: gcr.io\n  username: _json_key\n  password: |-\n    {\n      \"k\": 1\n\n    }\n- address: docker.io\n  note: |\n    kept\n";
+        assert_eq!(
+            block_secret_lines(text),
+            [
+                false, false, false, true, true, true, true, false, false, false
+            ]
+        );
+    }
+
+    #[test]
+    fn each_line_of_a_multi_line_secret_is_hidden() {
+        let key = "{\n  \"private_key_id\": \"k1\",\n  \"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEv\\n\"\n}";
+        let r = redactor(key);
+        // As a Drone file writes it: a block scalar, one line of the key per diff line.
+        let block = "  password: |-\n    {\n      \"private_key_id\": \"k1\",\n      \"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEv\\n\"\n    }";
+        let redacted: Vec<String> = block.lines().map(|l| r.redact(l)).collect();
+        assert_eq!(
+            redacted,
+            [
+                "  password: <redacted>",
+                "    {",
+                "      <redacted>",
+                "      <redacted>",
+                "    }"
+            ]
         );
     }
 

@@ -165,3 +165,28 @@ fn a_changed_password_is_redacted_on_both_sides() {
         assert!(!text(&result.stderr).contains(new));
     }
 }
+
+#[test]
+fn a_rotated_multi_line_key_shows_no_line_of_either_key() {
+    // The platforms fixture's GCR `_json_key` is written by its Drone file as a block
+    // scalar, one line of the key per diff line.
+    let dir = rendered_case("platforms");
+    let key = dir.path().join("secrets/gcr.json");
+    let old = std::fs::read_to_string(&key).unwrap();
+    let new = old
+        .replace("FAKE", "R0TATED-KEY-MATERIAL")
+        .replace("\"fake\"", "\"key-2\"");
+    std::fs::write(&key, &new).unwrap();
+    let result = check(dir.path(), &["drone-registry"]);
+    let stdout = text(&result.stdout);
+    assert_eq!(result.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("-      <redacted>") && stdout.contains("+      <redacted>"),
+        "{stdout}"
+    );
+    for line in old.lines().chain(new.lines()).map(str::trim) {
+        if line.len() >= 8 {
+            assert!(!stdout.contains(line), "the diff shows {line:?}:\n{stdout}");
+        }
+    }
+}
