@@ -153,28 +153,22 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
+/// A self-signed certificate (2 days, RSA 2048) and its key, in `dir`.
+fn self_signed(dir: &Path, subject: &str, key: &str, cert: &str) {
+    openssl(
+        dir,
+        &[
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", subject,
+            "-keyout", key, "-out", cert,
+        ],
+    );
+}
+
 /// A CA, and a server certificate it signs for IP 127.0.0.1 and DNS localhost (rustls
 /// refuses a CA certificate used as the server's own, so a self-signed leaf will not do).
 fn make_tls(dir: &Path) {
     std::fs::create_dir_all(dir.join("certs")).unwrap();
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=regforge test CA",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "certs/ca.crt",
-        ],
-    );
+    self_signed(dir, "/CN=regforge test CA", "ca.key", "certs/ca.crt");
     openssl(
         dir,
         &[
@@ -290,23 +284,11 @@ impl TokenServer {
         use base64::Engine as _;
         use std::sync::atomic::{AtomicUsize, Ordering};
         let dir = tempfile::tempdir().unwrap();
-        openssl(
+        self_signed(
             dir.path(),
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=regforge test token signer",
-                "-keyout",
-                "token.key",
-                "-out",
-                "token.crt",
-            ],
+            "/CN=regforge test token signer",
+            "token.key",
+            "token.crt",
         );
         openssl(
             dir.path(),
