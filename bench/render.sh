@@ -2,6 +2,8 @@
 # Measures `regforge render` on generated inventories: N Butane targets × 3 registries,
 # each target placing a docker-config remotely (sha512 + artifact) and a dockercfg inline.
 # Reports wall time and peak RSS per size, and the growth from the smallest to the largest.
+# Every measured render runs under `ulimit -n 256` (DESIGN.md: fleets render with 256
+# descriptors) and its file count is checked.
 # Usage: bench/render.sh [N...]   (default: 1000 10000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +46,10 @@ for n in "${sizes[@]}"; do
   # Warm the page cache once, then measure.
   "$bin" -i "$work/$n/regforge.yaml" render --out-dir "$work/$n/out" 2>/dev/null
   rm -rf "$work/$n/out"
-  /usr/bin/time -f '%e %M' -o "$work/time" "$bin" -i "$work/$n/regforge.yaml" render --out-dir "$work/$n/out" 2>/dev/null
+  ( ulimit -n 256
+    exec /usr/bin/time -f '%e %M' -o "$work/time" "$bin" -i "$work/$n/regforge.yaml" render --out-dir "$work/$n/out" 2>/dev/null )
+  files=$(find "$work/$n/out" -type f | wc -l)
+  [ "$files" -eq $((n + 1)) ] || { echo "node count $n: $files files written, expected $((n + 1))" >&2; exit 1; }
   read -r secs rss < "$work/time"
   wall[$n]=$secs
   printf '%-8s %10s %12s\n' "$n" "$secs" "$rss"

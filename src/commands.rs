@@ -10,7 +10,7 @@ use crate::documents::{Document, DocumentKind};
 use crate::hash::Sha512Hash;
 use crate::inventory::{self, Inventory};
 use crate::output::redact::Redactor;
-use crate::{Error, output, terraform};
+use crate::{Error, fsio, output, terraform};
 
 /// Runs the command and maps the outcome to the exit status: 0 done, 1 failed, 2 usage error.
 pub fn run(cli: Cli) -> ExitCode {
@@ -95,7 +95,7 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             let bytes = match file.as_deref() {
                 None => read_stdin()?,
                 Some(p) if p == Path::new("-") => read_stdin()?,
-                Some(p) => output::read(p)?,
+                Some(p) => fsio::read(p)?,
             };
             print(format!("{}\n", Sha512Hash::of(&bytes)).as_bytes())
         }
@@ -133,7 +133,7 @@ fn write_documents(
                 .collect();
             Ok(output::write_tree(dir, &files)?)
         }
-        (Some(path), [document]) => Ok(output::write_file(path, &document.bytes)?),
+        (Some(path), [document]) => Ok(fsio::write_file(path, &document.bytes, 0o600)?),
         (None, [document]) if std::str::from_utf8(&document.bytes).is_ok() => {
             print(&document.bytes)
         }
@@ -215,9 +215,6 @@ fn read_stdin() -> Result<Vec<u8>, Error> {
 }
 
 fn output_error(what: &str, e: &std::io::Error) -> Error {
-    Error::Output(output::OutputError {
-        action: if what == "stdin" { "read" } else { "write" },
-        path: what.into(),
-        reason: crate::credentials::io_reason(e),
-    })
+    let action = if what == "stdin" { "read" } else { "write" };
+    Error::Output(fsio::IoError::new(action, Path::new(what), e))
 }

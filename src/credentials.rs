@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::de::{self, Deserializer, Error as _, MapAccess, Visitor};
 
+use crate::fsio::io_reason;
 use crate::inventory::{Origin, RegistryAddress};
 
 /// Where a secret value comes from, as written in the inventory.
@@ -229,15 +230,6 @@ pub fn strip_one_line_break(mut text: String) -> String {
         text.truncate(text.len() - 1);
     }
     text
-}
-
-/// The reason of an I/O error without its Rust formatting ("No such file or directory").
-pub fn io_reason(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(cut) => text[..cut].to_string(),
-        None => text,
-    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 pub mod credentials;
 pub mod delivery;
 pub mod documents;
+pub mod fsio;
 pub mod inventory;
 pub mod output;
 pub mod render;
@@ -24,8 +25,9 @@ use std::path::PathBuf;
 
 use credentials::{AwsKeys, Credential, CredentialError, EnvLookup, RegistryCredential};
 use documents::{Document, DocumentError, DocumentSpec};
+use fsio::IoError;
 use inventory::{Inventory, InventoryError, Login, Target, TargetFormat};
-use output::{OutputError, OutputFile};
+use output::OutputFile;
 use render::RenderError;
 use verify::VerifyError;
 
@@ -45,7 +47,7 @@ pub enum Error {
     #[error(transparent)]
     Verify(#[from] VerifyError),
     #[error(transparent)]
-    Output(#[from] OutputError),
+    Output(#[from] IoError),
     /// `render --check` found files that differ from what would be rendered.
     #[error(
         "{files} file(s) under {} differ from what regforge renders; run `regforge render` to update them",
@@ -194,7 +196,7 @@ fn render_target(
                 message: format!(
                     "{origin}: cannot read template {}: {}",
                     path.display(),
-                    credentials::io_reason(&e)
+                    fsio::io_reason(&e)
                 ),
             })?;
             Some((path.display().to_string(), source))

@@ -377,7 +377,7 @@ fn roots(ca_cert: Option<&std::path::Path>) -> Result<RootCerts, LoginError> {
             path: path.display().to_string(),
             reason,
         };
-        let pem = std::fs::read(path).map_err(|e| fail(crate::credentials::io_reason(&e)))?;
+        let pem = std::fs::read(path).map_err(|e| fail(crate::fsio::io_reason(&e)))?;
         let before = certs.len();
         for item in ureq::tls::parse_pem(&pem) {
             if let ureq::tls::PemItem::Certificate(cert) =
@@ -420,7 +420,7 @@ fn describe(e: &ureq::Error) -> String {
     match e {
         ureq::Error::Io(io) => match io.get_ref() {
             Some(inner) => inner.to_string(),
-            None => crate::credentials::io_reason(io),
+            None => crate::fsio::io_reason(io),
         },
         ureq::Error::Timeout(_) => format!("timed out ({e})"),
         other => other.to_string(),

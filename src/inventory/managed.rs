@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use super::raw::{RawInventory, RawRegistry};
 use super::{InventoryError, Registry, SourceMap, Validator, Warning, serde_error};
-use crate::credentials::{SecretRef, io_reason};
-use crate::output::OutputError;
+use crate::credentials::SecretRef;
+use crate::fsio::{IoError, io_reason};
 
 /// The file name `registry add` gives the managed file when the inventory names none.
 pub const DEFAULT_FILE_NAME: &str = "regforge.registries.yaml";
@@ -233,7 +233,7 @@ pub struct Lock {
 }
 
 impl Lock {
-    pub fn acquire(inventory: &Path) -> Result<Lock, OutputError> {
+    pub fn acquire(inventory: &Path) -> Result<Lock, IoError> {
         let name = inventory
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -242,7 +242,7 @@ impl Lock {
             .parent()
             .unwrap_or(Path::new(""))
             .join(format!(".{name}.lock"));
-        let fail = |e: std::io::Error| OutputError {
+        let fail = |e: std::io::Error| IoError {
             action: "lock",
             path: path.clone(),
             reason: io_reason(&e),
@@ -261,8 +261,8 @@ impl Lock {
 /// Replaces `dest` atomically: a temporary file in the same folder gets the bytes and
 /// `mode`, is fsynced and renamed over `dest`, and the folder is fsynced so the rename
 /// survives a crash.
-pub fn write_atomic(dest: &Path, bytes: &[u8], mode: u32) -> Result<(), OutputError> {
-    let fail = |e: &std::io::Error| OutputError {
+pub fn write_atomic(dest: &Path, bytes: &[u8], mode: u32) -> Result<(), IoError> {
+    let fail = |e: &std::io::Error| IoError {
         action: "write",
         path: dest.to_path_buf(),
         reason: io_reason(e),

@@ -18,8 +18,9 @@ pub use address::RegistryAddress;
 pub use locate::{Origin, SourceMap};
 pub use mode::FileMode;
 
-use crate::credentials::{SecretSource, io_reason};
+use crate::credentials::SecretSource;
 use crate::documents::{DocumentKind, DocumentSpec};
+use crate::fsio::io_reason;
 use options::RawOptions;
 pub use options::document_spec_from_cli;
 use raw::{RawFile, RawInventory, RawRegistry, RawTarget};

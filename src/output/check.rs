@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use similar::{ChangeTag, TextDiff};
 
+use super::OutputFile;
 use super::redact::{Redactor, block_secret_lines};
-use super::{OutputError, OutputFile};
-use crate::credentials::io_reason;
+use crate::fsio::{IoError, io_reason};
 
 /// The outcome of a comparison: the diff to print, and how many files differ.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -31,7 +31,7 @@ pub fn compare(
     files: &[OutputFile],
     extras: bool,
     redactor: &Redactor,
-) -> Result<Report, OutputError> {
+) -> Result<Report, IoError> {
     let mut entries: BTreeMap<PathBuf, Entry> = BTreeMap::new();
     for file in files {
         let on_disk = match fs::read(out_dir.join(&file.path)) {
@@ -136,7 +136,7 @@ fn unified(out: &mut String, old: &str, new: &str, old_name: &str, new_name: &st
 }
 
 /// Every file under `dir`, relative to it, skipping names that start with `.`.
-fn list(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
+fn list(dir: &Path) -> Result<Vec<PathBuf>, IoError> {
     let mut out = Vec::new();
     let mut pending = vec![PathBuf::new()];
     while let Some(relative) = pending.pop() {
@@ -168,8 +168,8 @@ fn list(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
     Ok(out)
 }
 
-fn read_error(path: &Path, e: &std::io::Error) -> OutputError {
-    OutputError {
+fn read_error(path: &Path, e: &std::io::Error) -> IoError {
+    IoError {
         action: "read",
         path: path.to_path_buf(),
         reason: io_reason(e),

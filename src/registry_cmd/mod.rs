@@ -16,11 +16,12 @@ use serde::Serialize;
 
 use crate::Error;
 use crate::cli::{CheckArgs, PasswordArgs, RegistryCommand};
-use crate::credentials::{self, Secret, SecretRef, SecretSource, io_reason};
+use crate::credentials::{self, Secret, SecretRef, SecretSource};
+use crate::fsio::IoError;
+use crate::fsio::io_reason;
 use crate::inventory::managed::{self, Lock, ManagedFile, ManagedRegistry};
 use crate::inventory::{Inventory, Login, Origin, Registry, RegistryAddress};
 use crate::login::{self, Accepted, Trust};
-use crate::output::OutputError;
 
 mod clock;
 mod secrets;

@@ -77,7 +77,7 @@ pub(super) fn store_secret(
     secret: &Secret,
 ) -> Result<PathBuf, Error> {
     let folder = inventory_folder(inventory).join(secrets_dir);
-    let fail = |path: &Path, e: &std::io::Error| OutputError {
+    let fail = |path: &Path, e: &std::io::Error| IoError {
         action: "write",
         path: path.to_path_buf(),
         reason: io_reason(e),

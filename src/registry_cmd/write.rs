@@ -131,7 +131,7 @@ pub(super) fn write_managed(
 ) -> Result<(), Error> {
     managed::write_atomic(managed_path, file.to_text().as_bytes(), 0o600)?;
     if append_include {
-        let text = fs::read_to_string(inventory).map_err(|e| OutputError {
+        let text = fs::read_to_string(inventory).map_err(|e| IoError {
             action: "read",
             path: inventory.to_path_buf(),
             reason: io_reason(&e),

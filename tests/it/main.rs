@@ -7,6 +7,7 @@ mod determinism;
 mod docs;
 mod documents;
 mod errors;
+mod fleet;
 mod golden;
 mod ignition;
 mod kubernetes;

@@ -1,0 +1,251 @@
+//! The one way regforge writes files: atomically, durably, with few descriptors open.
+//!
+//! One rule for every write: the bytes go to a temporary file beside the destination,
+//! are flushed to disk, the temporary file is renamed over the destination, and the
+//! folder is flushed so that the rename survives a crash. A reader sees the old file or
+//! the new one, never half of one.
+
+use std::collections::BTreeSet;
+use std::fs::{self, DirBuilder, File, Permissions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use tempfile::TempPath;
+
+/// What went wrong with which file.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {action} {}: {reason}", path.display())]
+pub struct IoError {
+    pub action: &'static str,
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+impl IoError {
+    pub fn new(action: &'static str, path: &Path, e: &std::io::Error) -> IoError {
+        IoError {
+            action,
+            path: path.to_path_buf(),
+            reason: io_reason(e),
+        }
+    }
+}
+
+/// The reason of an I/O error without its Rust formatting ("No such file or directory").
+pub fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(cut) => text[..cut].to_string(),
+        None => text,
+    }
+}
+
+/// The prefix of every temporary file regforge creates, so that one left behind by
+/// `kill -9` is recognisable as regforge's (and `--check` skips it, as any dot file).
+const TEMP_PREFIX: &str = ".regforge-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Reads a file, naming it in the error.
+pub fn read(path: &Path) -> Result<Vec<u8>, IoError> {
+    fs::read(path).map_err(|e| IoError::new("read", path, &e))
+}
+
+/// Replaces `dest` atomically and durably with `bytes` and the given permission bits.
+pub fn write_file(dest: &Path, bytes: &[u8], mode: u32) -> Result<(), IoError> {
+    let folder = folder_of(dest);
+    let temp = temp_file(folder, dest, bytes, mode)?;
+    File::open(&temp)
+        .and_then(|file| file.sync_all())
+        .map_err(|e| IoError::new("write", dest, &e))?;
+    temp.persist(dest)
+        .map_err(|e| IoError::new("write", dest, &e.error))?;
+    sync_folder(folder)
+}
+
+/// Files written all or nothing under one folder.
+///
+/// Each staged file is written to a temporary file beside its destination and closed at
+/// once, so a batch of any size holds at most two descriptors (the file being written and,
+/// at the commit, one folder); `commit` makes them durable with one flush of the file
+/// system, renames them all into place and flushes their folders. A batch dropped without
+/// `commit`, or a failed commit, removes the temporary files it still holds.
+pub struct Batch {
+    root: PathBuf,
+    staged: Vec<(TempPath, PathBuf)>,
+    /// Folders known to exist, so each is created once.
+    folders: BTreeSet<PathBuf>,
+}
+
+impl Batch {
+    pub fn new(root: &Path) -> Batch {
+        Batch {
+            root: root.to_path_buf(),
+            staged: Vec::new(),
+            folders: BTreeSet::new(),
+        }
+    }
+
+    /// Stages `bytes` for `relative` (under the batch's folder), mode 0600: rendered
+    /// files hold credentials. New folders are 0700.
+    pub fn stage(&mut self, relative: &Path, bytes: &[u8]) -> Result<(), IoError> {
+        let dest = self.root.join(relative);
+        let folder = folder_of(&dest).to_path_buf();
+        if !self.folders.contains(&folder) {
+            create_dir_all(&folder, 0o700)?;
+            self.folders.insert(folder.clone());
+        }
+        // A folder in a file's place would fail the rename half-way through the commit,
+        // after earlier files were replaced: refuse it before anything is replaced.
+        if fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir()) {
+            return Err(IoError {
+                action: "write",
+                path: dest,
+                reason: "a folder is in the way".into(),
+            });
+        }
+        let temp = temp_file(&folder, &dest, bytes, 0o600)?;
+        self.staged.push((temp, dest));
+        Ok(())
+    }
+
+    /// Makes every staged file durable and renames it into place; returns how many.
+    pub fn commit(self) -> Result<usize, IoError> {
+        let count = self.staged.len();
+        if count == 0 {
+            return Ok(0);
+        }
+        // One flush of the file system holding the folder instead of one fsync per file:
+        // the same durability for a fleet of files at the cost of one.
+        let root = File::open(&self.root).map_err(|e| IoError::new("write", &self.root, &e))?;
+        rustix::fs::syncfs(&root).map_err(|e| IoError::new("write", &self.root, &e.into()))?;
+        drop(root);
+        let mut touched = BTreeSet::new();
+        for (temp, dest) in self.staged {
+            temp.persist(&dest)
+                .map_err(|e| IoError::new("write", &dest, &e.error))?;
+            touched.insert(folder_of(&dest).to_path_buf());
+        }
+        for folder in touched {
+            sync_folder(&folder)?;
+        }
+        Ok(count)
+    }
+}
+
+/// Creates `dir` and its missing parents with the given permission bits.
+fn create_dir_all(dir: &Path, mode: u32) -> Result<(), IoError> {
+    DirBuilder::new()
+        .recursive(true)
+        .mode(mode)
+        .create(dir)
+        .map_err(|e| IoError::new("create", dir, &e))
+}
+
+/// A closed temporary file beside `dest` holding `bytes` with the given mode.
+fn temp_file(folder: &Path, dest: &Path, bytes: &[u8], mode: u32) -> Result<TempPath, IoError> {
+    let fail = |e: &std::io::Error| IoError::new("write", dest, e);
+    let mut temp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(folder)
+        .map_err(|e| fail(&e))?;
+    temp.write_all(bytes).map_err(|e| fail(&e))?;
+    // Set exactly: permissions given at creation would be filtered by the umask.
+    temp.as_file()
+        .set_permissions(Permissions::from_mode(mode))
+        .map_err(|e| fail(&e))?;
+    Ok(temp.into_temp_path())
+}
+
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+fn sync_folder(folder: &Path) -> Result<(), IoError> {
+    File::open(folder)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| IoError::new("write", folder, &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(p: &Path) -> u32 {
+        fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            }
+            out.push(path);
+        }
+        out
+    }
+
+    #[test]
+    fn a_dropped_batch_leaves_only_its_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut batch = Batch::new(dir.path());
+        batch.stage(Path::new("a/b.json"), b"{}").unwrap();
+        batch.stage(Path::new("c.yaml"), b"x").unwrap();
+        // Staged files are hidden temporaries until the commit.
+        assert!(!dir.path().join("c.yaml").exists());
+        drop(batch);
+        let left = walk(dir.path());
+        assert_eq!(left, vec![dir.path().join("a")]);
+    }
+
+    #[test]
+    fn a_committed_batch_writes_0600_files_in_0700_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut batch = Batch::new(dir.path());
+        batch.stage(Path::new("a/b.json"), b"{}").unwrap();
+        batch.stage(Path::new("a/c.json"), b"[]").unwrap();
+        assert_eq!(batch.commit().unwrap(), 2);
+        let written = dir.path().join("a/b.json");
+        assert_eq!(fs::read(&written).unwrap(), b"{}");
+        assert_eq!(fs::read(dir.path().join("a/c.json")).unwrap(), b"[]");
+        assert_eq!(mode(&written), 0o600);
+        assert_eq!(mode(&dir.path().join("a")), 0o700);
+        assert_eq!(walk(dir.path()).len(), 3);
+    }
+
+    #[test]
+    fn a_folder_in_a_files_place_fails_at_staging() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("b.json")).unwrap();
+        let mut batch = Batch::new(dir.path());
+        batch.stage(Path::new("a.json"), b"{}").unwrap();
+        let e = batch.stage(Path::new("b.json"), b"{}").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "cannot write {}: a folder is in the way",
+                dir.path().join("b.json").display()
+            )
+        );
+        drop(batch);
+        assert_eq!(walk(dir.path()), vec![dir.path().join("b.json")]);
+    }
+
+    #[test]
+    fn write_file_replaces_with_the_mode_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        write_file(&path, b"one", 0o644).unwrap();
+        assert_eq!(mode(&path), 0o644);
+        write_file(&path, b"two", 0o600).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(walk(dir.path()), vec![path]);
+    }
+}

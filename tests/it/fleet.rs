@@ -1,0 +1,121 @@
+//! Writing a fleet's outputs: few descriptors whatever its size, all or nothing when it fails.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{read_tree, regforge_in, text};
+
+/// `n` targets: docker-config files of quay.io and cloud-configs placing a dockercfg of
+/// docker.io, alternating; `version` changes the password, so a second render differs.
+fn fleet(dir: &Path, n: usize, version: &str) {
+    std::fs::write(dir.join("pw"), format!("pw-{version}\n")).unwrap();
+    let mut inventory = String::from(
+        "registries:\n  - {address: quay.io, username: robot, password: {file: pw}}\n  - {address: docker.io, username: octocat, password: {file: pw}}\ntargets:\n",
+    );
+    for i in 0..n {
+        inventory.push_str(&if i.is_multiple_of(2) {
+            format!("  - {{name: t{i:05}, format: docker-config, registries: [quay.io]}}\n")
+        } else {
+            format!(
+                "  - name: t{i:05}\n    format: cloud-config\n    registries: [docker.io]\n    files:\n      - {{document: dockercfg, path: /root/{i}.dockercfg}}\n"
+            )
+        });
+    }
+    std::fs::write(dir.join("regforge.yaml"), inventory).unwrap();
+}
+
+/// Runs `regforge ARGS` in `dir` with at most `fds` open descriptors.
+fn regforge_limited(dir: &Path, fds: u32, args: &str) -> std::process::Output {
+    Command::new("bash")
+        .current_dir(dir)
+        .arg("-c")
+        .arg(format!("ulimit -n {fds} && exec \"$0\" {args}"))
+        .arg(env!("CARGO_BIN_EXE_regforge"))
+        .env_clear()
+        .output()
+        .unwrap()
+}
+
+/// Every path under `dir` whose name marks it as a temporary file.
+fn temporaries(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.to_string_lossy().ends_with(".tmp") {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn five_thousand_targets_render_with_64_descriptors() {
+    // The old writer kept every staged file open until all were written and failed at
+    // about file 60 under this limit.
+    let dir = tempfile::tempdir().unwrap();
+    fleet(dir.path(), 5000, "1");
+    let out = regforge_limited(dir.path(), 64, "render --out-dir out");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "wrote 5000 file(s) to out\n");
+
+    let written = read_tree(&dir.path().join("out"));
+    assert_eq!(written.len(), 5000);
+    // Each file is what the same target renders on its own.
+    let alone = |name: &str| {
+        let out = regforge_in(dir.path(), &["render", "--stdout", name], &[], None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        out.stdout
+    };
+    for (file, name) in [("t00000.json", "t00000"), ("t04999.yaml", "t04999")] {
+        assert_eq!(written[Path::new(file)], alone(name), "{file}");
+    }
+    let first = &written[Path::new("t00000.json")];
+    let odd = &written[Path::new("t00001.yaml")];
+    for (path, bytes) in &written {
+        let number: usize = path.to_string_lossy()[1..6].parse().unwrap();
+        if number.is_multiple_of(2) {
+            assert_eq!(bytes, first, "{}", path.display());
+        } else {
+            // Cloud-configs differ only in the path they place the dockercfg at.
+            let own = text(bytes).replace(&format!("/root/{number}."), "/root/1.");
+            assert_eq!(own, text(odd), "{}", path.display());
+        }
+    }
+}
+
+#[test]
+fn a_render_that_fails_half_way_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    fleet(dir.path(), 40, "1");
+    let out = regforge_in(dir.path(), &["render", "--out-dir", "out"], &[], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let before = read_tree(&dir.path().join("out"));
+
+    // A folder where target t00030's file goes: files before it in the batch are staged,
+    // then the render fails.
+    std::fs::remove_file(dir.path().join("out/t00030.json")).unwrap();
+    std::fs::create_dir(dir.path().join("out/t00030.json")).unwrap();
+    fleet(dir.path(), 40, "2");
+    let out = regforge_in(dir.path(), &["render", "--out-dir", "out"], &[], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "error: cannot write out/t00030.json: a folder is in the way\n"
+    );
+    let mut after = read_tree(&dir.path().join("out"));
+    assert!(after.len() == 39 && before.len() == 40);
+    after.insert(
+        "t00030.json".into(),
+        before[Path::new("t00030.json")].clone(),
+    );
+    assert_eq!(after, before, "earlier outputs were replaced");
+    assert_eq!(
+        temporaries(&dir.path().join("out")),
+        Vec::<std::path::PathBuf>::new()
+    );
+}
