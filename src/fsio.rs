@@ -1,4 +1,4 @@
-//! The one way regforge writes files: atomically, durably, with few descriptors open.
+//! The one way regforge writes files (atomically, durably, with few descriptors open) and the inventory's lock.
 //!
 //! One rule for every write: the bytes go to a temporary file beside the destination,
 //! are flushed to disk, the temporary file is renamed over the destination, and the
@@ -6,9 +6,9 @@
 //! the new one, never half of one.
 
 use std::collections::BTreeSet;
-use std::fs::{self, DirBuilder, File, Permissions};
+use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use tempfile::TempPath;
@@ -61,6 +61,30 @@ pub fn write_file(dest: &Path, bytes: &[u8], mode: u32) -> Result<(), IoError> {
     temp.persist(dest)
         .map_err(|e| IoError::new("write", dest, &e.error))?;
     sync_folder(folder)
+}
+
+/// Creates `dest`, which must not exist yet, with `bytes` and the given permission bits,
+/// durably; `Ok(false)` when the name is taken. For files two writers must never share
+/// (stored secrets), where a rename could replace another writer's file.
+pub fn create_new(dest: &Path, bytes: &[u8], mode: u32) -> Result<bool, IoError> {
+    let fail = |e: &std::io::Error| IoError::new("write", dest, e);
+    let created = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(dest);
+    let mut file = match created {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(e) => return Err(fail(&e)),
+    };
+    if let Err(e) = file.write_all(bytes).and_then(|()| file.sync_all()) {
+        drop(file);
+        let _ = fs::remove_file(dest);
+        return Err(fail(&e));
+    }
+    sync_folder(folder_of(dest))?;
+    Ok(true)
 }
 
 /// Files written all or nothing under one folder.
@@ -134,7 +158,7 @@ impl Batch {
 }
 
 /// Creates `dir` and its missing parents with the given permission bits.
-fn create_dir_all(dir: &Path, mode: u32) -> Result<(), IoError> {
+pub fn create_dir_all(dir: &Path, mode: u32) -> Result<(), IoError> {
     DirBuilder::new()
         .recursive(true)
         .mode(mode)
@@ -169,6 +193,31 @@ fn sync_folder(folder: &Path) -> Result<(), IoError> {
     File::open(folder)
         .and_then(|d| d.sync_all())
         .map_err(|e| IoError::new("write", folder, &e))
+}
+
+/// An exclusive lock on one inventory and its managed file, held until dropped. The lock
+/// file stays: removing it would let two writers lock two different files.
+pub struct Lock {
+    _file: File,
+}
+
+impl Lock {
+    pub fn acquire(inventory: &Path) -> Result<Lock, IoError> {
+        let name = inventory
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "regforge.yaml".into());
+        let path = folder_of(inventory).join(format!(".{name}.lock"));
+        let fail = |e: std::io::Error| IoError::new("lock", &path, &e);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(fail)?;
+        file.lock().map_err(fail)?;
+        Ok(Lock { _file: file })
+    }
 }
 
 #[cfg(test)]
@@ -247,5 +296,15 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"two");
         assert_eq!(mode(&path), 0o600);
         assert_eq!(walk(dir.path()), vec![path]);
+    }
+
+    #[test]
+    fn create_new_refuses_a_taken_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s");
+        assert!(create_new(&path, b"one", 0o600).unwrap());
+        assert!(!create_new(&path, b"two", 0o600).unwrap());
+        assert_eq!(fs::read(&path).unwrap(), b"one");
+        assert_eq!(mode(&path), 0o600);
     }
 }

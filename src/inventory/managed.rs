@@ -3,13 +3,11 @@
 //! No YAML crate edits a file in place while keeping its comments, so regforge never
 //! rewrites the hand-written inventory: CLI-managed registries live in a file wholly
 //! written by regforge, which the inventory includes with `managed_registries: PATH`.
-//! Every write happens under an exclusive lock and is atomic (temporary file in the same
-//! folder, fsync, rename, fsync of the folder), so concurrent writers lose nothing and a
-//! killed writer leaves the old or the new file.
+//! Every write happens under an exclusive lock (`fsio::Lock`) and is atomic
+//! (`fsio::write_file`), so concurrent writers lose nothing and a killed writer leaves the
+//! old or the new file.
 
-use std::fs::{self, File, OpenOptions, Permissions};
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize, Serializer};
@@ -17,7 +15,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::raw::{RawInventory, RawRegistry};
 use super::{InventoryError, Registry, SourceMap, Validator, Warning, serde_error};
 use crate::credentials::SecretRef;
-use crate::fsio::{IoError, io_reason};
+use crate::fsio::io_reason;
 
 /// The file name `registry add` gives the managed file when the inventory names none.
 pub const DEFAULT_FILE_NAME: &str = "regforge.registries.yaml";
@@ -224,63 +222,6 @@ pub fn targets_naming(
         })
         .map(|t| t.name)
         .collect())
-}
-
-/// An exclusive lock on one inventory and its managed file, held until dropped. The lock
-/// file stays: removing it would let two writers lock two different files.
-pub struct Lock {
-    _file: File,
-}
-
-impl Lock {
-    pub fn acquire(inventory: &Path) -> Result<Lock, IoError> {
-        let name = inventory
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "regforge.yaml".into());
-        let path = inventory
-            .parent()
-            .unwrap_or(Path::new(""))
-            .join(format!(".{name}.lock"));
-        let fail = |e: std::io::Error| IoError {
-            action: "lock",
-            path: path.clone(),
-            reason: io_reason(&e),
-        };
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(fail)?;
-        file.lock().map_err(fail)?;
-        Ok(Lock { _file: file })
-    }
-}
-
-/// Replaces `dest` atomically: a temporary file in the same folder gets the bytes and
-/// `mode`, is fsynced and renamed over `dest`, and the folder is fsynced so the rename
-/// survives a crash.
-pub fn write_atomic(dest: &Path, bytes: &[u8], mode: u32) -> Result<(), IoError> {
-    let fail = |e: &std::io::Error| IoError {
-        action: "write",
-        path: dest.to_path_buf(),
-        reason: io_reason(e),
-    };
-    let folder = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut temp = tempfile::NamedTempFile::new_in(folder).map_err(|e| fail(&e))?;
-    temp.write_all(bytes).map_err(|e| fail(&e))?;
-    temp.as_file()
-        .set_permissions(Permissions::from_mode(mode))
-        .map_err(|e| fail(&e))?;
-    temp.as_file().sync_all().map_err(|e| fail(&e))?;
-    temp.persist(dest).map_err(|e| fail(&e.error))?;
-    File::open(folder)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| fail(&e))
 }
 
 #[cfg(test)]

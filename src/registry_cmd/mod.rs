@@ -5,9 +5,8 @@
 //! inventory), re-reading it under the lock so that concurrent commands compose.
 
 use std::ffi::OsString;
-use std::fs::{self, DirBuilder, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -19,7 +18,8 @@ use crate::cli::{CheckArgs, PasswordArgs, RegistryCommand};
 use crate::credentials::{self, Secret, SecretRef, SecretSource};
 use crate::fsio::IoError;
 use crate::fsio::io_reason;
-use crate::inventory::managed::{self, Lock, ManagedFile, ManagedRegistry};
+use crate::fsio::{self, Lock};
+use crate::inventory::managed::{self, ManagedFile, ManagedRegistry};
 use crate::inventory::{Inventory, Login, Origin, Registry, RegistryAddress};
 use crate::login::{self, Accepted, Trust};
 

@@ -77,21 +77,12 @@ pub(super) fn store_secret(
     secret: &Secret,
 ) -> Result<PathBuf, Error> {
     let folder = inventory_folder(inventory).join(secrets_dir);
-    let fail = |path: &Path, e: &std::io::Error| IoError {
-        action: "write",
-        path: path.to_path_buf(),
-        reason: io_reason(e),
-    };
     if !folder.is_dir() {
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&folder)
-            .map_err(|e| fail(&folder, &e))?;
+        fsio::create_dir_all(&folder, 0o700)?;
     }
     let ignore = folder.join(".gitignore");
     if !ignore.exists() {
-        fs::write(&ignore, "*\n").map_err(|e| fail(&ignore, &e))?;
+        fsio::write_file(&ignore, b"*\n", 0o644)?;
         eprintln!(
             "note: wrote {} (`*`) so that git ignores the secrets; keep {} out of version control",
             ignore.display(),
@@ -105,24 +96,10 @@ pub(super) fn store_secret(
             n => format!("{stem}-{n}.password"),
         };
         let path = folder.join(&name);
-        let created = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path);
-        let mut out = match created {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(fail(&path, &e).into()),
-        };
-        out.write_all(secret.expose().as_bytes())
-            .and_then(|()| out.sync_all())
-            .map_err(|e| {
-                let _ = fs::remove_file(&path);
-                fail(&path, &e)
-            })?;
-        eprintln!("stored the password in {} (mode 0600)", path.display());
-        return Ok(secrets_dir.join(name));
+        if fsio::create_new(&path, secret.expose().as_bytes(), 0o600)? {
+            eprintln!("stored the password in {} (mode 0600)", path.display());
+            return Ok(secrets_dir.join(name));
+        }
     }
     unreachable!("the file name counter is unbounded")
 }

@@ -129,7 +129,7 @@ pub(super) fn write_managed(
     file: &ManagedFile,
     append_include: bool,
 ) -> Result<(), Error> {
-    managed::write_atomic(managed_path, file.to_text().as_bytes(), 0o600)?;
+    fsio::write_file(managed_path, file.to_text().as_bytes(), 0o600)?;
     if append_include {
         let text = fs::read_to_string(inventory).map_err(|e| IoError {
             action: "read",
@@ -140,7 +140,7 @@ pub(super) fn write_managed(
             .map(|m| m.permissions().mode() & 0o7777)
             .unwrap_or(0o644);
         let appended = managed::append_include(&text, managed::DEFAULT_FILE_NAME);
-        managed::write_atomic(inventory, appended.as_bytes(), mode)?;
+        fsio::write_file(inventory, appended.as_bytes(), mode)?;
         eprintln!(
             "appended `managed_registries: {}` to {}",
             managed::DEFAULT_FILE_NAME,
