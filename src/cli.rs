@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
     name = "regforge",
     version,
     about = "Turn one inventory of container registries into node configs and registry auth files",
-    after_help = "Examples:\n  regforge -i fixtures/quickstart/regforge.yaml render --out-dir out\n  regforge document docker-config --registry quay.io\n  regforge hash out/artifacts/docker-config-1a2b3c4d5e6f7a8b.json"
+    after_help = "Examples:\n  regforge -i fixtures/quickstart/regforge.yaml render --out-dir out\n  regforge document docker-config --registry quay.io\n  regforge hash out/artifacts/docker-config-1a2b3c4d5e6f7a8b.json\n\nExit status:\n  0  done (render --check: up to date)\n  1  any failure: invalid input or inventory, I/O, a registry's refusal, a conflict,\n     drift found by --check, a target or registry the inventory lacks\n  2  command-line misuse: an unknown flag, a missing argument"
 )]
 pub struct Cli {
     /// The inventory file

@@ -12,7 +12,8 @@ use crate::inventory::{self, Inventory};
 use crate::output::redact::Redactor;
 use crate::{Error, fsio, output, terraform};
 
-/// Runs the command and maps the outcome to the exit status: 0 done, 1 failed, 2 usage error.
+/// Runs the command and maps the outcome to the exit status: 0 done, 1 failed. (Exit 2,
+/// command-line misuse, is clap's, before this runs.)
 pub fn run(cli: Cli) -> ExitCode {
     let env = |name: &str| -> Option<OsString> { std::env::var_os(name) };
     // Terraform shows a failing program's stderr as its message: keep it to one line.
@@ -27,7 +28,7 @@ pub fn run(cli: Cli) -> ExitCode {
             } else {
                 eprintln!("error: {text}");
             }
-            ExitCode::from(if matches!(e, Error::Usage(_)) { 2 } else { 1 })
+            ExitCode::FAILURE
         }
     }
 }
@@ -43,7 +44,7 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
         } => {
             let inventory = load(&cli.inventory)?;
             if stdout && targets.len() != 1 && inventory.targets.len() != 1 {
-                return Err(Error::Usage(
+                return Err(Error::Input(
                     "--stdout prints one target: name exactly one".into(),
                 ));
             }
@@ -58,7 +59,7 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             if stdout {
                 let target = &rendered[0];
                 let [file] = &target.files[..] else {
-                    return Err(Error::Usage(format!(
+                    return Err(Error::Input(format!(
                         "target {} renders {} files, one per registry; write them with --out-dir",
                         target.name,
                         target.files.len()
@@ -84,9 +85,9 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             options,
             output: file,
         } => {
-            let kind: DocumentKind = kind.parse().map_err(Error::Usage)?;
+            let kind: DocumentKind = kind.parse().map_err(Error::Input)?;
             let spec = inventory::document_spec_from_cli(kind, &options)
-                .map_err(|e| Error::Usage(e.to_string()))?;
+                .map_err(|e| Error::Input(e.to_string()))?;
             let inventory = load(&cli.inventory)?;
             let documents = crate::build_document(&inventory, &spec, &registries, env)?;
             write_documents(kind, &documents, file.as_deref())
@@ -104,15 +105,23 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             let inventory = load(query.inventory.as_deref().unwrap_or(&cli.inventory))?;
             print(terraform::respond(&inventory, &query, env)?.as_bytes())
         }
-        Command::Registry(command) => crate::registry_cmd::run(
-            &cli.inventory,
-            command,
-            crate::registry_cmd::Io {
-                env,
-                stdin: &mut read_stdin,
-                stdout: &mut print,
-            },
-        ),
+        Command::Registry(command) => {
+            let mut messages = Vec::new();
+            let result = crate::registry_cmd::run(
+                &cli.inventory,
+                command,
+                crate::registry_cmd::Io {
+                    env,
+                    stdin: &mut read_stdin,
+                    stdout: &mut print,
+                    messages: &mut messages,
+                },
+            );
+            for message in messages {
+                eprintln!("{message}");
+            }
+            result
+        }
     }
 }
 
@@ -137,10 +146,10 @@ fn write_documents(
         (None, [document]) if std::str::from_utf8(&document.bytes).is_ok() => {
             print(&document.bytes)
         }
-        (None, [_]) => Err(Error::Usage(format!(
+        (None, [_]) => Err(Error::Input(format!(
             "{kind} is binary; write it with -o FILE"
         ))),
-        (_, many) => Err(Error::Usage(format!(
+        (_, many) => Err(Error::Input(format!(
             "{kind} is {} files, one per registry: give -o DIR, or one --registry",
             many.len()
         ))),

@@ -31,6 +31,7 @@ use output::OutputFile;
 use render::RenderError;
 use verify::VerifyError;
 
+/// Everything that can go wrong; every variant exits 1 (exit 2 is clap's, for misuse).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
@@ -60,9 +61,17 @@ pub enum Error {
         address: String,
         source: login::LoginError,
     },
-    /// The command line asked for something the inventory does not have.
+    /// The command line named a target or registry the inventory does not have.
     #[error("{0}")]
-    Usage(String),
+    NotFound(String),
+    /// The change would clash with what is there: a registry that exists, is written by
+    /// hand, is still named by a target, or was added by another command meanwhile.
+    #[error("{0}")]
+    Conflict(String),
+    /// What the command was given cannot be used: an empty or non-UTF-8 password, a
+    /// Terraform query that is not one, a binary document for a terminal, …
+    #[error("{0}")]
+    Input(String),
 }
 
 /// One rendered target: its file (or, for an rkt-auth target, its folder of files) and
@@ -255,7 +264,7 @@ fn select_targets<'a>(
                 .ok_or_else(|| {
                     let known: Vec<&str> =
                         inventory.targets.iter().map(|t| t.name.as_str()).collect();
-                    Error::Usage(format!(
+                    Error::NotFound(format!(
                         "no target `{name}` in {}; defined: {}",
                         inventory.path.display(),
                         known.join(", ")
@@ -280,19 +289,22 @@ pub fn build_document(
             .map(|a| {
                 let wanted = a
                     .parse::<inventory::RegistryAddress>()
-                    .map_err(|e| Error::Usage(format!("--registry {a}: {e}")))?;
+                    .map_err(|e| Error::Input(format!("--registry {a}: {e}")))?;
                 inventory
                     .registries
                     .iter()
                     .position(|r| r.address.canonical() == wanted.canonical())
                     .ok_or_else(|| {
-                        Error::Usage(format!("no registry `{a}` in {}", inventory.path.display()))
+                        Error::NotFound(format!(
+                            "no registry `{a}` in {}",
+                            inventory.path.display()
+                        ))
                     })
             })
             .collect::<Result<Vec<_>, _>>()?
     };
     if indexes.is_empty() {
-        return Err(Error::Usage(format!(
+        return Err(Error::Input(format!(
             "{} defines no registries",
             inventory.path.display()
         )));

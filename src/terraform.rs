@@ -22,15 +22,15 @@ pub struct Query {
 
 const KEYS: &str = "inventory, target, variables";
 
-fn usage(message: String) -> Error {
-    Error::Usage(format!("terraform query: {message}"))
+fn bad_query(message: String) -> Error {
+    Error::Input(format!("terraform query: {message}"))
 }
 
 /// Reads the query as Terraform writes it: one JSON object whose values are all strings.
 pub fn parse_query(stdin: &[u8]) -> Result<Query, Error> {
     let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(stdin)
         .map_err(|e| {
-            usage(format!(
+            bad_query(format!(
                 "stdin is not a JSON object of strings ({e}); regforge terraform is meant to be run by Terraform's external data source"
             ))
         })?;
@@ -39,7 +39,7 @@ pub fn parse_query(stdin: &[u8]) -> Result<Query, Error> {
     let mut variables = Variables::new();
     for (key, value) in object {
         let serde_json::Value::String(value) = value else {
-            return Err(usage(format!(
+            return Err(bad_query(format!(
                 "`{key}` must be a string, found {}",
                 json_type(&value)
             )));
@@ -49,19 +49,21 @@ pub fn parse_query(stdin: &[u8]) -> Result<Query, Error> {
             "target" => target = Some(value),
             "variables" => {
                 variables = serde_json::from_str(&value).map_err(|_| {
-                    usage(
+                    bad_query(
                         "`variables` must be a JSON object encoded as a string: write `variables = jsonencode({...})`"
                             .into(),
                     )
                 })?;
             }
             other => {
-                return Err(usage(format!("unknown key `{other}`; accepted: {KEYS}")));
+                return Err(bad_query(format!(
+                    "unknown key `{other}`; accepted: {KEYS}"
+                )));
             }
         }
     }
     let target =
-        target.ok_or_else(|| usage("`target` is required: the target to render".into()))?;
+        target.ok_or_else(|| bad_query("`target` is required: the target to render".into()))?;
     Ok(Query {
         inventory,
         target,
@@ -94,7 +96,7 @@ pub fn respond(inventory: &Inventory, query: &Query, env: EnvLookup) -> Result<S
     )?;
     let target = &rendering.targets[0];
     if target.files.len() != 1 {
-        return Err(Error::Usage(format!(
+        return Err(Error::Input(format!(
             "target {} renders {} files (rkt-auth writes one per registry); Terraform takes one file per target, so give each registry its own target",
             target.name,
             target.files.len()

@@ -33,11 +33,36 @@ use secrets::*;
 use show::*;
 use write::*;
 
-/// Where the command gets what the process environment gives it.
+/// Where the command gets what the process environment gives it, and where it leaves
+/// what it has to tell the user besides its data.
 pub struct Io<'a> {
     pub env: &'a dyn Fn(&str) -> Option<OsString>,
     pub stdin: &'a mut dyn FnMut() -> Result<Vec<u8>, Error>,
     pub stdout: &'a mut dyn FnMut(&[u8]) -> Result<(), Error>,
+    /// Filled as the command goes, also when it fails half-way: the command layer prints
+    /// them to stderr, before the error if there is one.
+    pub messages: &'a mut Vec<Message>,
+}
+
+/// What a registry command tells the user besides its data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// The inventory loads, but something in it is probably not meant.
+    Warning(String),
+    /// Advice the command does not act on itself.
+    Note(String),
+    /// What the command did or found.
+    Done(String),
+}
+
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Message::Warning(text) => write!(f, "warning: {text}"),
+            Message::Note(text) => write!(f, "note: {text}"),
+            Message::Done(text) => f.write_str(text),
+        }
+    }
 }
 
 pub fn run(inventory: &Path, command: RegistryCommand, io: Io) -> Result<(), Error> {
@@ -65,16 +90,17 @@ pub fn run(inventory: &Path, command: RegistryCommand, io: Io) -> Result<(), Err
                 &password.secrets_dir,
                 &check,
                 io.env,
+                io.messages,
             )
         }
         RegistryCommand::List { json } => {
-            let rows = rows(inventory)?;
+            let rows = rows(inventory, io.messages)?;
             let text = if json { json_text(&rows) } else { table(&rows) };
             (io.stdout)(text.as_bytes())
         }
         RegistryCommand::Get { registry, json } => {
             let wanted = parse_address(&registry)?;
-            let rows = rows(inventory)?;
+            let rows = rows(inventory, io.messages)?;
             let row = rows
                 .iter()
                 .find(|r| r.canonical == wanted.canonical())
@@ -109,9 +135,12 @@ pub fn run(inventory: &Path, command: RegistryCommand, io: Io) -> Result<(), Err
                 &password.secrets_dir,
                 &check,
                 io.env,
+                io.messages,
             )
         }
-        RegistryCommand::Delete { registry, force } => delete(inventory, &registry, force),
+        RegistryCommand::Delete { registry, force } => {
+            delete(inventory, &registry, force, io.messages)
+        }
     }
 }
 
@@ -121,21 +150,19 @@ fn inventory_folder(inventory: &Path) -> &Path {
 
 fn parse_address(text: &str) -> Result<RegistryAddress, Error> {
     text.parse()
-        .map_err(|e| Error::Usage(format!("registry `{text}`: {e}")))
+        .map_err(|e| Error::Input(format!("registry `{text}`: {e}")))
 }
 
 fn missing(registry: &str, inventory: &Path) -> Error {
-    Error::Usage(format!(
+    Error::NotFound(format!(
         "no registry `{registry}` in {}; see `regforge registry list`",
         inventory.display()
     ))
 }
 
-fn load(inventory: &Path) -> Result<Inventory, Error> {
+fn load(inventory: &Path, messages: &mut Vec<Message>) -> Result<Inventory, Error> {
     let (inventory, warnings) = crate::inventory::load(inventory)?;
-    for warning in warnings {
-        eprintln!("warning: {warning}");
-    }
+    messages.extend(warnings.iter().map(|w| Message::Warning(w.to_string())));
     Ok(inventory)
 }
 
@@ -159,7 +186,7 @@ fn refuse_hand_written(inventory: &Inventory, r: &Registry, verb: &str) -> Resul
     if managed_canonicals(inventory).contains(&r.address.canonical()) {
         return Ok(());
     }
-    Err(Error::Usage(format!(
+    Err(Error::Conflict(format!(
         "registry {} is written by hand in {}; {verb} it by editing that file",
         r.address,
         inventory.path.display()

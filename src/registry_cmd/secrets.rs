@@ -4,7 +4,7 @@ use super::*;
 
 pub(super) fn refuse_password_argument(given: bool) -> Result<(), Error> {
     if given {
-        return Err(Error::Usage(
+        return Err(Error::Input(
             "a password is not accepted on the command line: it would stay in your shell history and show in `ps` to every user of this machine; use --password-stdin, --password-env VAR or --password-file PATH".into(),
         ));
     }
@@ -25,10 +25,10 @@ pub(super) fn password_choice(
     if args.password_stdin {
         let bytes = stdin()?;
         let text = String::from_utf8(bytes)
-            .map_err(|_| Error::Usage("the password on stdin is not UTF-8".into()))?;
+            .map_err(|_| Error::Input("the password on stdin is not UTF-8".into()))?;
         let text = credentials::strip_one_line_break(text);
         if text.is_empty() {
-            return Err(Error::Usage(
+            return Err(Error::Input(
                 "--password-stdin read an empty password".into(),
             ));
         }
@@ -36,7 +36,7 @@ pub(super) fn password_choice(
     }
     if let Some(var) = &args.password_env {
         if var.is_empty() || var.contains('=') {
-            return Err(Error::Usage(format!(
+            return Err(Error::Input(format!(
                 "`{var}` is not an environment variable name"
             )));
         }
@@ -75,6 +75,7 @@ pub(super) fn store_secret(
     secrets_dir: &Path,
     address: &str,
     secret: &Secret,
+    messages: &mut Vec<Message>,
 ) -> Result<PathBuf, Error> {
     let folder = inventory_folder(inventory).join(secrets_dir);
     if !folder.is_dir() {
@@ -83,11 +84,11 @@ pub(super) fn store_secret(
     let ignore = folder.join(".gitignore");
     if !ignore.exists() {
         fsio::write_file(&ignore, b"*\n", 0o644)?;
-        eprintln!(
-            "note: wrote {} (`*`) so that git ignores the secrets; keep {} out of version control",
+        messages.push(Message::Note(format!(
+            "wrote {} (`*`) so that git ignores the secrets; keep {} out of version control",
             ignore.display(),
             folder.display()
-        );
+        )));
     }
     let stem = secret_file_stem(address);
     for n in 0u32.. {
@@ -97,7 +98,10 @@ pub(super) fn store_secret(
         };
         let path = folder.join(&name);
         if fsio::create_new(&path, secret.expose().as_bytes(), 0o600)? {
-            eprintln!("stored the password in {} (mode 0600)", path.display());
+            messages.push(Message::Done(format!(
+                "stored the password in {} (mode 0600)",
+                path.display()
+            )));
             return Ok(secrets_dir.join(name));
         }
     }

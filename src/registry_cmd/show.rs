@@ -31,8 +31,8 @@ impl Row {
     }
 }
 
-pub(super) fn rows(inventory_path: &Path) -> Result<Vec<Row>, Error> {
-    let inventory = load(inventory_path)?;
+pub(super) fn rows(inventory_path: &Path, messages: &mut Vec<Message>) -> Result<Vec<Row>, Error> {
+    let inventory = load(inventory_path, messages)?;
     let managed = match &inventory.managed_registries {
         Some(path) => Some((ManagedFile::read_or_empty(path)?, path.clone())),
         None => None,

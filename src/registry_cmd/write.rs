@@ -17,35 +17,36 @@ pub(super) fn add(
     secrets_dir: &Path,
     check: &CheckArgs,
     env: &dyn Fn(&str) -> Option<OsString>,
+    messages: &mut Vec<Message>,
 ) -> Result<(), Error> {
     let address = parse_address(registry)?;
     let Some(password) = &changes.password else {
-        return Err(Error::Usage(
+        return Err(Error::Input(
             "give the password with --password-stdin, --password-env VAR or --password-file PATH"
                 .into(),
         ));
     };
-    let inventory = load(inventory_path)?;
+    let inventory = load(inventory_path, messages)?;
     if let Some(r) = find(&inventory, &address) {
         return Err(exists(&inventory, r));
     }
     let kind = registry_type(&address);
     if kind == "awsecr" {
-        eprintln!(
-            "note: {address} is Amazon ECR (type awsecr): its passwords expire after 12 hours; consider writing it by hand with `helper: ecr-login` so docker fetches fresh ones"
-        );
+        messages.push(Message::Note(format!(
+            "{address} is Amazon ECR (type awsecr): its passwords expire after 12 hours; consider writing it by hand with `helper: ecr-login` so docker fetches fresh ones"
+        )));
     }
     let username = changes.username.clone().unwrap_or_default();
     let insecure = changes.insecure.unwrap_or(false);
     if !check.skip_validation {
         let secret = secret_of(password, inventory_path, env)?;
-        check_login(&address, &username, &secret, insecure, check)?;
+        check_login(&address, &username, &secret, insecure, check, messages)?;
     }
     let now = now_rfc3339();
     let _lock = Lock::acquire(inventory_path)?;
     let (mut file, managed_path, declared) = read_managed(inventory_path)?;
     if file.position(&address.canonical()).is_some() {
-        return Err(Error::Usage(format!(
+        return Err(Error::Conflict(format!(
             "registry {address} was just added by another command; change it with `regforge registry update {address}`"
         )));
     }
@@ -60,17 +61,23 @@ pub(super) fn add(
         created: now.clone(),
         updated: now,
     };
-    let written = apply(&mut entry, &changes, inventory_path, secrets_dir)?;
+    let written = apply(&mut entry, &changes, inventory_path, secrets_dir, messages)?;
     file.registries.push(entry);
-    let result = write_managed(inventory_path, &managed_path, &file, declared.is_none());
+    let result = write_managed(
+        inventory_path,
+        &managed_path,
+        &file,
+        declared.is_none(),
+        messages,
+    );
     if result.is_err() {
         discard(written.as_deref());
     }
     result?;
-    eprintln!(
+    messages.push(Message::Done(format!(
         "added {address} (type {kind}) to {}",
         managed_path.display()
-    );
+    )));
     Ok(())
 }
 
@@ -81,7 +88,7 @@ pub(super) fn exists(inventory: &Inventory, r: &Registry) -> Error {
     } else {
         format!("is written by hand in {}", inventory.path.display())
     };
-    Error::Usage(format!(
+    Error::Conflict(format!(
         "registry {} already exists: it {place}; change it with `regforge registry update {}`",
         r.address, r.address
     ))
@@ -128,6 +135,7 @@ pub(super) fn write_managed(
     managed_path: &Path,
     file: &ManagedFile,
     append_include: bool,
+    messages: &mut Vec<Message>,
 ) -> Result<(), Error> {
     fsio::write_file(managed_path, file.to_text().as_bytes(), 0o600)?;
     if append_include {
@@ -141,11 +149,11 @@ pub(super) fn write_managed(
             .unwrap_or(0o644);
         let appended = managed::append_include(&text, managed::DEFAULT_FILE_NAME);
         fsio::write_file(inventory, appended.as_bytes(), mode)?;
-        eprintln!(
+        messages.push(Message::Done(format!(
             "appended `managed_registries: {}` to {}",
             managed::DEFAULT_FILE_NAME,
             inventory.display()
-        );
+        )));
     }
     Ok(())
 }
@@ -157,6 +165,7 @@ pub(super) fn apply(
     changes: &Changes,
     inventory: &Path,
     secrets_dir: &Path,
+    messages: &mut Vec<Message>,
 ) -> Result<Option<PathBuf>, Error> {
     if let Some(username) = &changes.username {
         entry.username = Some(username.clone());
@@ -175,7 +184,7 @@ pub(super) fn apply(
             entry.managed_secret = false;
         }
         Some(PasswordChoice::Stdin(secret)) => {
-            let rel = store_secret(inventory, secrets_dir, &entry.address, secret)?;
+            let rel = store_secret(inventory, secrets_dir, &entry.address, secret, messages)?;
             written = Some(inventory_folder(inventory).join(&rel));
             entry.password = Some(SecretRef::File(rel));
             entry.managed_secret = true;
@@ -190,6 +199,7 @@ pub(super) fn check_login(
     secret: &Secret,
     insecure: bool,
     check: &CheckArgs,
+    messages: &mut Vec<Message>,
 ) -> Result<(), Error> {
     let trust = if insecure {
         Trust::Insecure
@@ -208,7 +218,9 @@ pub(super) fn check_login(
         Accepted::Basic => "basic auth".to_string(),
         Accepted::Bearer { realm } => format!("bearer token from {realm}"),
     };
-    eprintln!("login to {address} succeeded ({how})");
+    messages.push(Message::Done(format!(
+        "login to {address} succeeded ({how})"
+    )));
     Ok(())
 }
 
@@ -219,6 +231,7 @@ pub(super) fn update(
     secrets_dir: &Path,
     check: &CheckArgs,
     env: &dyn Fn(&str) -> Option<OsString>,
+    messages: &mut Vec<Message>,
 ) -> Result<(), Error> {
     let address = parse_address(registry)?;
     if changes.username.is_none()
@@ -226,18 +239,18 @@ pub(super) fn update(
         && changes.email.is_none()
         && changes.insecure.is_none()
     {
-        return Err(Error::Usage(
+        return Err(Error::Input(
             "nothing to update: give --username, --password-stdin/--password-env/--password-file, --email, --insecure or --verify-tls".into(),
         ));
     }
-    let inventory = load(inventory_path)?;
+    let inventory = load(inventory_path, messages)?;
     let current = find(&inventory, &address).ok_or_else(|| missing(registry, inventory_path))?;
     refuse_hand_written(&inventory, current, "update")?;
     if !check.skip_validation {
         let (username, stored) = match &current.login {
             Login::Basic { username, password } => (username, Some(&password.reference)),
             Login::Helper { .. } | Login::Token { .. } => {
-                return Err(Error::Usage(format!(
+                return Err(Error::Input(format!(
                     "{address} logs in with a credential helper or an identity token, which regforge cannot check; add --skip-validation"
                 )));
             }
@@ -249,7 +262,7 @@ pub(super) fn update(
             (None, None) => unreachable!("a basic login has a password"),
         };
         let insecure = changes.insecure.unwrap_or(current.insecure);
-        check_login(&address, username, &secret, insecure, check)?;
+        check_login(&address, username, &secret, insecure, check, messages)?;
     }
     let _lock = Lock::acquire(inventory_path)?;
     let (mut file, managed_path, declared) = read_managed(inventory_path)?;
@@ -258,9 +271,15 @@ pub(super) fn update(
         .ok_or_else(|| missing(registry, inventory_path))?;
     let entry = &mut file.registries[index];
     let old_secret = owned_secret(entry, inventory_path);
-    let written = apply(entry, &changes, inventory_path, secrets_dir)?;
+    let written = apply(entry, &changes, inventory_path, secrets_dir, messages)?;
     entry.updated = now_rfc3339();
-    let result = write_managed(inventory_path, &managed_path, &file, declared.is_none());
+    let result = write_managed(
+        inventory_path,
+        &managed_path,
+        &file,
+        declared.is_none(),
+        messages,
+    );
     if result.is_err() {
         discard(written.as_deref());
     }
@@ -268,13 +287,21 @@ pub(super) fn update(
     if changes.password.is_some() {
         discard(old_secret.as_deref());
     }
-    eprintln!("updated {address} in {}", managed_path.display());
+    messages.push(Message::Done(format!(
+        "updated {address} in {}",
+        managed_path.display()
+    )));
     Ok(())
 }
 
-pub(super) fn delete(inventory_path: &Path, registry: &str, force: bool) -> Result<(), Error> {
+pub(super) fn delete(
+    inventory_path: &Path,
+    registry: &str,
+    force: bool,
+    messages: &mut Vec<Message>,
+) -> Result<(), Error> {
     let address = parse_address(registry)?;
-    let inventory = load(inventory_path)?;
+    let inventory = load(inventory_path, messages)?;
     let current = find(&inventory, &address).ok_or_else(|| missing(registry, inventory_path))?;
     refuse_hand_written(&inventory, current, "delete")?;
     let text =
@@ -286,13 +313,13 @@ pub(super) fn delete(inventory_path: &Path, registry: &str, force: bool) -> Resu
     if !naming.is_empty() {
         let list = naming.join(", ");
         if !force {
-            return Err(Error::Usage(format!(
+            return Err(Error::Conflict(format!(
                 "target(s) {list} still name {address} in their `registries`; remove it there first, or give --force"
             )));
         }
-        eprintln!(
-            "warning: target(s) {list} still name {address}; the inventory will not load until you remove it from their `registries`"
-        );
+        messages.push(Message::Warning(format!(
+            "target(s) {list} still name {address}; the inventory will not load until you remove it from their `registries`"
+        )));
     }
     let _lock = Lock::acquire(inventory_path)?;
     let (mut file, managed_path, declared) = read_managed(inventory_path)?;
@@ -300,11 +327,20 @@ pub(super) fn delete(inventory_path: &Path, registry: &str, force: bool) -> Resu
         .position(&address.canonical())
         .ok_or_else(|| missing(registry, inventory_path))?;
     let entry = file.registries.remove(index);
-    write_managed(inventory_path, &managed_path, &file, declared.is_none())?;
+    write_managed(
+        inventory_path,
+        &managed_path,
+        &file,
+        declared.is_none(),
+        messages,
+    )?;
     if let Some(secret) = owned_secret(&entry, inventory_path) {
         discard(Some(&secret));
-        eprintln!("removed {}", secret.display());
+        messages.push(Message::Done(format!("removed {}", secret.display())));
     }
-    eprintln!("deleted {address} from {}", managed_path.display());
+    messages.push(Message::Done(format!(
+        "deleted {address} from {}",
+        managed_path.display()
+    )));
     Ok(())
 }

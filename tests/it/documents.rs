@@ -270,7 +270,7 @@ fn document_command_takes_options_folders_and_archives() {
         let out = regforge(&full, &[], None);
         assert_eq!(
             out.status.code(),
-            Some(2),
+            Some(1),
             "{args:?}: {}",
             text(&out.stderr)
         );

@@ -7,6 +7,7 @@ mod determinism;
 mod docs;
 mod documents;
 mod errors;
+mod exit_codes;
 mod fleet;
 mod golden;
 mod ignition;
