@@ -6,6 +6,7 @@
 pub mod credentials;
 pub mod delivery;
 pub mod documents;
+pub mod formats;
 pub mod fsio;
 pub mod inventory;
 pub mod output;
@@ -18,6 +19,7 @@ pub mod commands;
 pub mod data_url;
 pub mod hash;
 pub mod login;
+pub mod model;
 pub mod registry_cmd;
 pub mod terraform;
 
@@ -190,13 +192,18 @@ fn render_target(
             target.remote_url.as_deref(),
         ));
     }
-    let directories = match target.format {
-        TargetFormat::Butane(_) | TargetFormat::Ignition(_) => delivery::home_directories(&placed)
-            .map_err(|message| RenderError {
-                target: target.name.clone(),
-                message,
-            })?,
-        _ => Vec::new(),
+    let declares_directories = match target.format {
+        TargetFormat::Butane(_) | TargetFormat::Ignition(_) => true,
+        TargetFormat::Config(config) => config.format.declares_directories(),
+        TargetFormat::Document(_) => false,
+    };
+    let directories = if declares_directories {
+        delivery::home_directories(&placed).map_err(|message| RenderError {
+            target: target.name.clone(),
+            message,
+        })?
+    } else {
+        Vec::new()
     };
     let template = match &target.template {
         Some((path, origin)) => {
@@ -226,7 +233,7 @@ fn render_target(
         template,
         options,
     )?;
-    verify::verify(target, &text, &placed)?;
+    verify::verify(target, &text, &placed, &directories)?;
     let artifacts = placed
         .iter()
         .filter_map(|p| {

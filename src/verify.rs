@@ -2,10 +2,10 @@
 
 mod ignition;
 
-use base64::Engine;
 use serde_yaml::Value;
 
-use crate::delivery::PlacedFile;
+use crate::delivery::{Directory, PlacedFile};
+use crate::formats::{Contents, DirectoryBack, FileBack, Problem, ReadBack};
 use crate::hash::Sha512Hash;
 use crate::inventory::{Delivery, FileMode, Target, TargetFormat};
 
@@ -20,7 +20,12 @@ pub struct VerifyError {
     pub blame: &'static str,
 }
 
-pub fn verify(target: &Target, rendered: &str, files: &[PlacedFile]) -> Result<(), VerifyError> {
+pub fn verify(
+    target: &Target,
+    rendered: &str,
+    files: &[PlacedFile],
+    directories: &[Directory],
+) -> Result<(), VerifyError> {
     let fail = |what: &str, problem: String| VerifyError {
         target: target.name.clone(),
         what: what.to_string(),
@@ -31,6 +36,16 @@ pub fn verify(target: &Target, rendered: &str, files: &[PlacedFile]) -> Result<(
             "this is a bug in regforge; please report it with the target's inventory (without secrets)"
         },
     };
+    if let TargetFormat::Config(config) = target.format {
+        let placed = |path: &str| {
+            files.iter().any(|f| f.path == path) || directories.iter().any(|d| d.path == path)
+        };
+        return config
+            .format
+            .read_back(rendered, config.version, &placed)
+            .and_then(|back| placements(&back, files, directories))
+            .map_err(|p| fail(&p.what, p.problem));
+    }
     if let TargetFormat::Ignition(spec) = target.format {
         return ignition::verify(spec, rendered, files)
             .map_err(|(what, problem)| fail(&what, problem));
@@ -46,13 +61,9 @@ pub fn verify(target: &Target, rendered: &str, files: &[PlacedFile]) -> Result<(
             }
             doc.get("storage").and_then(|s| s.get("files"))
         }
-        TargetFormat::CloudConfig => {
-            if rendered.lines().next().map(str::trim_end) != Some("#cloud-config") {
-                return Err(fail("config", "the first line is not #cloud-config".into()));
-            }
-            doc.get("write_files")
+        TargetFormat::Ignition(_) | TargetFormat::Config(_) | TargetFormat::Document(_) => {
+            return Ok(());
         }
-        TargetFormat::Ignition(_) | TargetFormat::Document(_) => return Ok(()),
     };
     let entries = entries
         .and_then(Value::as_sequence)
@@ -70,11 +81,7 @@ pub fn verify(target: &Target, rendered: &str, files: &[PlacedFile]) -> Result<(
                 format!("the file is placed {} times, not once", matching.len()),
             ));
         };
-        let check = match target.format {
-            TargetFormat::Butane(_) => check_butane_file(entry, file),
-            _ => check_cloud_config_file(entry, file),
-        };
-        check.map_err(|problem| fail(path, problem))?;
+        check_butane_file(entry, file).map_err(|problem| fail(path, problem))?;
     }
     Ok(())
 }
@@ -150,37 +157,103 @@ fn check_butane_file(entry: &Value, file: &PlacedFile) -> Result<(), String> {
     }
 }
 
-fn check_cloud_config_file(entry: &Value, file: &PlacedFile) -> Result<(), String> {
-    // cloud-init's schema wants a string; an unquoted decimal would also be misread.
-    if !entry.get("permissions").is_some_and(Value::is_string)
-        || mode_of(entry, "permissions") != Some(file.spec.mode)
-    {
-        return Err(format!("permissions are not '{}'", file.spec.mode));
+/// Every file and directory regforge placed is in the read-back exactly once, as computed.
+fn placements(
+    back: &ReadBack,
+    files: &[PlacedFile],
+    directories: &[Directory],
+) -> Result<(), Problem> {
+    for file in files {
+        let got = only(&back.files, &file.path, |f| &f.path)?;
+        placed_file(got, file).map_err(|problem| Problem::at(&file.path, problem))?;
     }
-    let owner = entry.get("owner").and_then(Value::as_str);
-    let want_owner = file.spec.owner();
-    if owner != want_owner.as_deref() {
-        return Err(format!(
-            "owner is not {}",
-            want_owner.as_deref().unwrap_or("unset")
-        ));
+    for dir in directories {
+        let got = only(&back.directories, &dir.path, |d| &d.path)?;
+        placed_directory(got, dir).map_err(|problem| Problem::at(&dir.path, problem))?;
     }
-    let content = entry
-        .get("content")
-        .and_then(Value::as_str)
-        .ok_or("it has no content")?;
-    let bytes = match entry.get("encoding").and_then(Value::as_str) {
-        None => content.as_bytes().to_vec(),
-        Some("b64" | "base64") => decode_base64(content)?,
-        Some(other) => return Err(format!("encoding {other} is not one regforge writes")),
-    };
-    same_bytes(&bytes, &file.document.bytes)
+    Ok(())
 }
 
-fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
-    base64::engine::general_purpose::STANDARD
-        .decode(text.trim())
-        .map_err(|e| format!("base64 content does not decode: {e}"))
+fn only<'a, T>(entries: &'a [T], path: &str, path_of: fn(&T) -> &String) -> Result<&'a T, Problem> {
+    let matching: Vec<&T> = entries.iter().filter(|e| path_of(e) == path).collect();
+    match matching[..] {
+        [entry] => Ok(entry),
+        _ => Err(Problem::at(
+            path,
+            format!("the file is placed {} times, not once", matching.len()),
+        )),
+    }
+}
+
+fn owner(
+    mode: Option<FileMode>,
+    user: &Option<String>,
+    group: &Option<String>,
+    want: (FileMode, &Option<String>, &Option<String>),
+) -> Result<(), String> {
+    if mode != Some(want.0) {
+        return Err(format!("mode is not {}", want.0));
+    }
+    for (key, got, want) in [("user", user, want.1), ("group", group, want.2)] {
+        if got != want {
+            return Err(format!(
+                "{key} is not {}",
+                want.as_deref().unwrap_or("unset")
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn placed_directory(got: &DirectoryBack, dir: &Directory) -> Result<(), String> {
+    owner(
+        got.mode,
+        &got.user,
+        &got.group,
+        (dir.mode, &dir.user, &dir.group),
+    )
+}
+
+fn placed_file(got: &FileBack, file: &PlacedFile) -> Result<(), String> {
+    let spec = file.spec;
+    owner(
+        got.mode,
+        &got.user,
+        &got.group,
+        (spec.mode, &spec.user, &spec.group),
+    )?;
+    if !got.overwrite {
+        return Err("overwrite is not true".into());
+    }
+    let artifact = file.artifact.as_ref();
+    let same_hash = |hash: &Option<Sha512Hash>| match hash {
+        Some(hash) if *hash != file.hash => Err("the stated hash is not the document's sha512"),
+        _ => Ok(()),
+    };
+    match (spec.delivery, &got.contents) {
+        (Delivery::Inline, Contents::Inline { bytes, hash }) => {
+            same_bytes(bytes, &file.document.bytes)?;
+            Ok(same_hash(hash)?)
+        }
+        (Delivery::Remote, Contents::Remote { url, hash }) => {
+            let want = artifact.and_then(|a| a.url.as_deref());
+            if Some(url.as_str()) != want {
+                return Err(format!(
+                    "the source is not {}",
+                    want.unwrap_or("the artifact URL")
+                ));
+            }
+            if hash.is_none() {
+                return Err("the verification hash is missing".into());
+            }
+            Ok(same_hash(hash)?)
+        }
+        (Delivery::Local, Contents::Local { name }) => match artifact {
+            Some(a) if a.name == *name => Ok(()),
+            _ => Err("the local file is not the artifact in files/".into()),
+        },
+        (want, _) => Err(format!("it is not delivered {}", want.name())),
+    }
 }
 
 fn same_bytes(got: &[u8], want: &[u8]) -> Result<(), String> {

@@ -138,11 +138,12 @@ impl Validator<'_> {
                 );
             }
         };
+        if let TargetFormat::Config(config) = format
+            && let Some(why) = config.format.refuses(delivery)
+        {
+            return self.error(&field, why);
+        }
         match (delivery, format) {
-            (Delivery::Remote, TargetFormat::CloudConfig) | (Delivery::Local, TargetFormat::CloudConfig) => self.error(
-                &field,
-                format!("cloud-config can only place files inline (coreos-cloudinit cannot fetch); `{}` needs a {} target", delivery.name(), if delivery == Delivery::Remote { "butane or ignition" } else { "butane" }),
-            ),
             (Delivery::Local, TargetFormat::Ignition(_)) => self.error(
                 &field,
                 "`local` delivery is for butane targets (`butane --files-dir` inlines the file); an ignition target places it `inline` (a data: URL in the config) or `remote` (with the target's `remote.url`)",

@@ -5,7 +5,6 @@ mod files;
 mod locate;
 mod login;
 pub mod managed;
-mod mode;
 mod options;
 mod raw;
 mod targets;
@@ -14,12 +13,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use crate::model::{Delivery, FileMode};
 pub use address::RegistryAddress;
 pub use locate::{Origin, SourceMap};
-pub use mode::FileMode;
 
 use crate::credentials::SecretSource;
 use crate::documents::{DocumentKind, DocumentSpec};
+use crate::formats::{Format, Version};
 use crate::fsio::io_reason;
 use options::RawOptions;
 pub use options::document_spec_from_cli;
@@ -80,22 +80,56 @@ pub enum TargetFormat {
     Butane(ButaneSpec),
     /// Ignition JSON for the spec the Butane variant and version translate to.
     Ignition(ButaneSpec),
-    CloudConfig,
+    /// A provisioning format behind `formats::Format`.
+    Config(Config),
     Document(DocumentKind),
 }
+
+/// A provisioning format and the variant and version a target chose of it.
+#[derive(Clone, Copy)]
+pub struct Config {
+    pub format: &'static dyn Format,
+    pub version: Option<&'static Version>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("format", &self.format.name())
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+impl PartialEq for Config {
+    fn eq(&self, other: &Config) -> bool {
+        self.format.name() == other.format.name() && self.version == other.version
+    }
+}
+
+impl Eq for Config {}
 
 impl TargetFormat {
     pub fn extension(self) -> &'static str {
         match self {
             TargetFormat::Butane(_) => "bu",
             TargetFormat::Ignition(_) => "ign",
-            TargetFormat::CloudConfig => "yaml",
+            TargetFormat::Config(config) => config.format.extension(),
             TargetFormat::Document(kind) => kind.extension(),
         }
     }
 
     pub fn places_files(self) -> bool {
         !matches!(self, TargetFormat::Document(_))
+    }
+
+    /// Whether the node fetches artifacts, so that the target may give `remote.url`.
+    pub fn fetches(self) -> bool {
+        match self {
+            TargetFormat::Butane(_) | TargetFormat::Ignition(_) => true,
+            TargetFormat::Config(config) => config.format.fetches(),
+            TargetFormat::Document(_) => false,
+        }
     }
 
     /// The variant and version of the formats that end up as Ignition (butane, ignition).
@@ -156,23 +190,6 @@ impl FileSpec {
             (Some(u), None) => Some(u.clone()),
             (None, Some(g)) => Some(format!(":{g}")),
             (None, None) => None,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Delivery {
-    Inline,
-    Remote,
-    Local,
-}
-
-impl Delivery {
-    pub fn name(self) -> &'static str {
-        match self {
-            Delivery::Inline => "inline",
-            Delivery::Remote => "remote",
-            Delivery::Local => "local",
         }
     }
 }

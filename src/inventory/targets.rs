@@ -45,7 +45,7 @@ impl Validator<'_> {
     ) -> Result<Target, InventoryError> {
         let format = self.format(at, &t)?;
         let selected = self.select(at, t.registries, registries)?;
-        if t.remote.is_some() && format.butane_spec().is_none() {
+        if t.remote.is_some() && !format.fetches() {
             return self.error(
                 &format!("{at}.remote"),
                 "`remote` is for butane and ignition targets, the only formats that fetch artifacts",
@@ -112,10 +112,17 @@ impl Validator<'_> {
     }
 
     pub(super) fn format(&self, at: &str, t: &RawTarget) -> Result<TargetFormat, InventoryError> {
+        if let Some(format) = crate::formats::lookup(&t.format) {
+            let format = TargetFormat::Config(Config {
+                format,
+                version: None,
+            });
+            self.no_version(at, t)?;
+            return Ok(format);
+        }
         let format = match t.format.as_str() {
             "butane" => TargetFormat::Butane(self.butane_spec(at, t)?),
             "ignition" => TargetFormat::Ignition(self.butane_spec(at, t)?),
-            "cloud-config" => TargetFormat::CloudConfig,
             other => match other.parse::<DocumentKind>() {
                 Ok(kind) => TargetFormat::Document(kind),
                 Err(_) => {
@@ -130,16 +137,22 @@ impl Validator<'_> {
             },
         };
         if format.butane_spec().is_none() {
-            for (field, value) in [("variant", &t.variant), ("version", &t.version)] {
-                if value.is_some() {
-                    return self.error(
-                        &format!("{at}.{field}"),
-                        format!("`{field}` is only for butane and ignition targets"),
-                    );
-                }
-            }
+            self.no_version(at, t)?;
         }
         Ok(format)
+    }
+
+    /// A format without variants and versions refuses them.
+    fn no_version(&self, at: &str, t: &RawTarget) -> Result<(), InventoryError> {
+        for (field, value) in [("variant", &t.variant), ("version", &t.version)] {
+            if value.is_some() {
+                return self.error(
+                    &format!("{at}.{field}"),
+                    format!("`{field}` is only for butane and ignition targets"),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// The Butane variant and version of a butane or ignition target (`t.format`).

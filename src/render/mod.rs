@@ -13,7 +13,6 @@ use crate::hash::Sha512Hash;
 use crate::inventory::{FileMode, Registry, Target, TargetFormat};
 
 const BUTANE_TEMPLATE: &str = include_str!("../../templates/butane.bu.j2");
-const CLOUD_CONFIG_TEMPLATE: &str = include_str!("../../templates/cloud-config.yaml.j2");
 const IGNITION_TEMPLATE: &str = include_str!("../../templates/ignition.json.j2");
 
 #[derive(Debug, thiserror::Error)]
@@ -57,9 +56,11 @@ pub fn environment() -> Environment<'static> {
 }
 
 fn builtin_template(name: &str) -> Option<&'static str> {
+    if let Some(format) = crate::formats::lookup(name) {
+        return Some(format.template());
+    }
     match name {
         "butane" => Some(BUTANE_TEMPLATE),
-        "cloud-config" => Some(CLOUD_CONFIG_TEMPLATE),
         "ignition" => Some(IGNITION_TEMPLATE),
         _ => None,
     }
@@ -196,7 +197,7 @@ pub fn render(
             let name = match target.format {
                 TargetFormat::Butane(_) => "butane",
                 TargetFormat::Ignition(_) => "ignition",
-                TargetFormat::CloudConfig => "cloud-config",
+                TargetFormat::Config(config) => config.format.name(),
                 TargetFormat::Document(_) => unreachable!("document targets are not templated"),
             };
             env.get_template(name)
@@ -210,6 +211,15 @@ pub fn render(
                 target: target.name.clone(),
                 message,
             })
+        }
+        TargetFormat::Config(config) => {
+            config
+                .format
+                .lay_out(text, options.pretty)
+                .map_err(|message| RenderError {
+                    target: target.name.clone(),
+                    message,
+                })
         }
         _ => Ok(text),
     }
@@ -235,17 +245,28 @@ fn context<'a>(
     let format = match target.format {
         TargetFormat::Butane(_) => "butane",
         TargetFormat::Ignition(_) => "ignition",
-        TargetFormat::CloudConfig => "cloud-config",
+        TargetFormat::Config(config) => config.format.name(),
         TargetFormat::Document(kind) => kind.name(),
     };
-    let spec = target.format.butane_spec();
+    let (variant, version, ignition_version) = match (target.format, target.format.butane_spec()) {
+        (TargetFormat::Config(config), _) => (
+            config.version.map(|v| v.variant),
+            config.version.map(|v| v.version),
+            config.version.map(|v| v.translates_to),
+        ),
+        (_, spec) => (
+            spec.map(|s| s.variant),
+            spec.map(|s| s.version),
+            spec.map(|s| s.ignition),
+        ),
+    };
     Context {
         target: TargetContext {
             name: &target.name,
             format,
-            variant: spec.map(|s| s.variant),
-            version: spec.map(|s| s.version),
-            ignition_version: spec.map(|s| s.ignition),
+            variant,
+            version,
+            ignition_version,
         },
         files: files.iter().map(file_context).collect(),
         directories: directories
@@ -308,7 +329,7 @@ mod tests {
     #[test]
     fn every_builtin_template_compiles() {
         let env = super::environment();
-        for name in ["butane", "cloud-config", "ignition"] {
+        for name in ["butane", "ignition"] {
             env.get_template(name)
                 .unwrap_or_else(|e| panic!("built-in {name} template: {e}"));
         }

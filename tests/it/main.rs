@@ -17,4 +17,5 @@ mod registry_cli;
 mod registry_server;
 mod skopeo;
 mod support;
+mod tamper;
 mod terraform;

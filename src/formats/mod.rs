@@ -1,0 +1,82 @@
+//! Target formats: provisioning configs that place documents on a node, one module per format, registered in `FORMATS`.
+//!
+//! A format declares its name, file extension, the variants and versions it accepts and
+//! the deliveries it can do; it names its built-in template, lays out the rendered text
+//! where code must (Ignition's JSON), and reads its own output back into typed
+//! placements for `verify`. The generic stages ask this list and name no format.
+
+mod cloud_config;
+mod read_back;
+
+pub use read_back::{Contents, DirectoryBack, FileBack, Problem, ReadBack};
+
+use crate::model::Delivery;
+
+/// Every format behind the trait, in the order messages list them.
+pub static FORMATS: [&dyn Format; 1] = [&cloud_config::CloudConfig];
+
+/// A variant and version a format accepts, and the spec it translates to (Butane's
+/// Ignition version), which templates see as `target.ignition_version`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Version {
+    pub variant: &'static str,
+    pub version: &'static str,
+    pub translates_to: &'static str,
+}
+
+/// One provisioning format.
+pub trait Format: Sync {
+    /// The name the inventory's `format:` uses.
+    fn name(&self) -> &'static str;
+    /// The extension of the target's output file, `<target>.<extension>`.
+    fn extension(&self) -> &'static str;
+    /// The variant/version pairs it accepts; empty when it takes neither.
+    fn versions(&self) -> &'static [Version] {
+        &[]
+    }
+    /// Why the format cannot deliver a file this way, if it cannot.
+    fn refuses(&self, delivery: Delivery) -> Option<&'static str>;
+    /// Whether the node fetches artifacts, so that a target may give `remote.url`.
+    fn fetches(&self) -> bool {
+        false
+    }
+    /// Whether parent folders under a home are declared beside the files (Ignition creates
+    /// undeclared parents root-owned).
+    fn declares_directories(&self) -> bool {
+        false
+    }
+    /// The built-in template's source.
+    fn template(&self) -> &'static str;
+    /// The rendered text as it is written; `pretty` asks for indented JSON where the
+    /// format is JSON.
+    fn lay_out(&self, text: String, _pretty: bool) -> Result<String, String> {
+        Ok(text)
+    }
+    /// What the rendered text places, read as the consumer reads it. Only placements at
+    /// paths `placed` accepts are read strictly; a template's own additions pass.
+    fn read_back(
+        &self,
+        text: &str,
+        version: Option<&Version>,
+        placed: &dyn Fn(&str) -> bool,
+    ) -> Result<ReadBack, Problem>;
+}
+
+/// The format a target's `format:` names, if one is behind the trait.
+pub fn lookup(name: &str) -> Option<&'static dyn Format> {
+    FORMATS.iter().find(|f| f.name() == name).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_template_compiles() {
+        let env = crate::render::environment();
+        for format in FORMATS {
+            env.get_template(format.name())
+                .unwrap_or_else(|e| panic!("built-in {} template: {e}", format.name()));
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! The ground floor: small value types that parse from and print to text, used by every stage.
+
+mod mode;
+
+pub use mode::FileMode;
+
+/// How a document reaches the node inside a provisioning config.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// In the config itself.
+    Inline,
+    /// As a hosted artifact, fetched by URL and checked against its `sha512-…` hash.
+    Remote,
+    /// As a file beside the config that `butane --files-dir` inlines.
+    Local,
+}
+
+impl Delivery {
+    pub fn name(self) -> &'static str {
+        match self {
+            Delivery::Inline => "inline",
+            Delivery::Remote => "remote",
+            Delivery::Local => "local",
+        }
+    }
+}

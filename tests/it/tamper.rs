@@ -1,0 +1,104 @@
+//! A user template that places a file differently than regforge computed is caught by
+//! reading the rendered config back: the message names the target and the path.
+
+use crate::support::{regforge_in, root, text};
+
+const SECRET: &str = "tamper-Secret-never-printed";
+
+/// The built-in template of `format` with `from` replaced by `to` (which must occur).
+fn tampered(template: &str, from: &str, to: &str) -> String {
+    let source = std::fs::read_to_string(root().join("templates").join(template)).unwrap();
+    assert!(source.contains(from), "{template} has no `{from}`");
+    source.replacen(from, to, 1)
+}
+
+/// Renders one target `head` (its format lines) placing a docker-config for user core
+/// with `template`; returns stderr after checking exit 1, no output and no secret.
+fn render(head: &str, template: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pw"), SECRET).unwrap();
+    std::fs::write(dir.path().join("t.j2"), template).unwrap();
+    let inventory = format!(
+        "registries:\n  - {{address: quay.io, username: robot, password: {{file: pw}}}}\ntargets:\n  - name: tampered\n{head}    template: t.j2\n    files:\n      - {{document: docker-config, path: /home/core/.docker/config.json, user: core, group: core}}\n"
+    );
+    std::fs::write(dir.path().join("regforge.yaml"), inventory).unwrap();
+    let out = regforge_in(dir.path(), &["render"], &[], None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!dir.path().join("out").exists(), "output was written");
+    assert!(!stderr.contains(SECRET), "{stderr}");
+    stderr
+}
+
+fn caught(path: &str, problem: &str) -> String {
+    format!(
+        "error: target tampered: the rendered {path} does not match what regforge computed: {problem}\n  check the target's template: it must place every file with the values it is given\n"
+    )
+}
+
+const FILE: &str = "/home/core/.docker/config.json";
+
+const CLOUD_CONFIG: &str = "    format: cloud-config\n";
+
+#[test]
+fn cloud_config_content_one_byte_off() {
+    let template = tampered(
+        "cloud-config.yaml.j2",
+        "{{ file.contents | yaml_string(6) }}",
+        "{{ file.contents | replace('auths', 'authz') | yaml_string(6) }}",
+    );
+    assert_eq!(
+        render(CLOUD_CONFIG, &template),
+        caught(
+            FILE,
+            "the placed content (96 bytes) differs from the document (96 bytes)"
+        )
+    );
+}
+
+#[test]
+fn cloud_config_file_dropped() {
+    let template = tampered(
+        "cloud-config.yaml.j2",
+        "{% for file in files %}",
+        "{% for file in files if file.path != '/home/core/.docker/config.json' %}",
+    );
+    assert_eq!(
+        render(CLOUD_CONFIG, &template),
+        caught(FILE, "the file is placed 0 times, not once")
+    );
+}
+
+#[test]
+fn cloud_config_mode_or_owner_changed() {
+    let template = tampered("cloud-config.yaml.j2", "'{{ file.mode.octal }}'", "'0644'");
+    assert_eq!(
+        render(CLOUD_CONFIG, &template),
+        caught(FILE, "mode is not 0600")
+    );
+    let template = tampered(
+        "cloud-config.yaml.j2",
+        "{{ file.owner | yaml_string }}",
+        "root:core",
+    );
+    assert_eq!(
+        render(CLOUD_CONFIG, &template),
+        caught(FILE, "user is not core")
+    );
+}
+
+#[test]
+fn cloud_config_field_that_changes_the_write() {
+    let template = tampered(
+        "cloud-config.yaml.j2",
+        "    permissions:",
+        "    append: true\n    permissions:",
+    );
+    let stderr = render(CLOUD_CONFIG, &template);
+    assert!(
+        stderr.starts_with(&format!(
+            "error: target tampered: the rendered {FILE} does not match what regforge computed: unknown field `append`"
+        )),
+        "{stderr}"
+    );
+}
