@@ -193,7 +193,7 @@ fn render_target(
         ));
     }
     let declares_directories = match target.format {
-        TargetFormat::Butane(_) | TargetFormat::Ignition(_) => true,
+        TargetFormat::Ignition(_) => true,
         TargetFormat::Config(config) => config.format.declares_directories(),
         TargetFormat::Document(_) => false,
     };

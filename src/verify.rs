@@ -2,8 +2,6 @@
 
 mod ignition;
 
-use serde_yaml::Value;
-
 use crate::delivery::{Directory, PlacedFile};
 use crate::formats::{Contents, DirectoryBack, FileBack, Problem, ReadBack};
 use crate::hash::Sha512Hash;
@@ -50,111 +48,7 @@ pub fn verify(
         return ignition::verify(spec, rendered, files)
             .map_err(|(what, problem)| fail(&what, problem));
     }
-    let doc: Value = serde_yaml::from_str(rendered)
-        .map_err(|e| fail("config", format!("it is not valid YAML: {e}")))?;
-    let entries = match target.format {
-        TargetFormat::Butane(spec) => {
-            for (key, want) in [("variant", spec.variant), ("version", spec.version)] {
-                if doc.get(key).and_then(Value::as_str) != Some(want) {
-                    return Err(fail("config", format!("`{key}` is not {want}")));
-                }
-            }
-            doc.get("storage").and_then(|s| s.get("files"))
-        }
-        TargetFormat::Ignition(_) | TargetFormat::Config(_) | TargetFormat::Document(_) => {
-            return Ok(());
-        }
-    };
-    let entries = entries
-        .and_then(Value::as_sequence)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    for file in files {
-        let path = &file.path;
-        let matching: Vec<&Value> = entries
-            .iter()
-            .filter(|e| e.get("path").and_then(Value::as_str) == Some(path))
-            .collect();
-        let [entry] = matching[..] else {
-            return Err(fail(
-                path,
-                format!("the file is placed {} times, not once", matching.len()),
-            ));
-        };
-        check_butane_file(entry, file).map_err(|problem| fail(path, problem))?;
-    }
     Ok(())
-}
-
-fn mode_of(entry: &Value, key: &str) -> Option<FileMode> {
-    let text = match entry.get(key)? {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.clone(),
-        _ => return None,
-    };
-    FileMode::from_yaml(&text, true).ok()
-}
-
-fn check_butane_file(entry: &Value, file: &PlacedFile) -> Result<(), String> {
-    if mode_of(entry, "mode") != Some(file.spec.mode) {
-        return Err(format!("mode is not {}", file.spec.mode));
-    }
-    if entry.get("overwrite").and_then(Value::as_bool) != Some(true) {
-        return Err("overwrite is not true".into());
-    }
-    for (key, want) in [("user", &file.spec.user), ("group", &file.spec.group)] {
-        let got = entry
-            .get(key)
-            .and_then(|o| o.get("name"))
-            .and_then(Value::as_str);
-        if got != want.as_deref() {
-            return Err(format!(
-                "{key} is not {}",
-                want.as_deref().unwrap_or("unset")
-            ));
-        }
-    }
-    let contents = entry.get("contents").ok_or("it has no contents")?;
-    let text = |key: &str| contents.get(key).and_then(Value::as_str);
-    let artifact = file.artifact.as_ref();
-    match file.spec.delivery {
-        Delivery::Inline => {
-            let bytes =
-                match (text("inline"), text("source")) {
-                    (Some(inline), None) => inline.as_bytes().to_vec(),
-                    (None, Some(url)) => crate::data_url::decode(url)?,
-                    _ => return Err(
-                        "inline delivery needs exactly one of contents.inline or a data: source"
-                            .into(),
-                    ),
-                };
-            same_bytes(&bytes, &file.document.bytes)
-        }
-        Delivery::Remote => {
-            let want_url = artifact.and_then(|a| a.url.as_deref());
-            if text("source") != want_url {
-                return Err(format!(
-                    "contents.source is not {}",
-                    want_url.unwrap_or("the artifact URL")
-                ));
-            }
-            let hash = contents
-                .get("verification")
-                .and_then(|v| v.get("hash"))
-                .and_then(Value::as_str);
-            let hash: Sha512Hash = hash
-                .ok_or("contents.verification.hash is missing")?
-                .parse()?;
-            if hash != Sha512Hash::of(&file.document.bytes) {
-                return Err("contents.verification.hash is not the artifact's sha512".into());
-            }
-            Ok(())
-        }
-        Delivery::Local => match (text("local"), artifact) {
-            (Some(local), Some(a)) if local == a.name => Ok(()),
-            _ => Err("contents.local does not name the artifact in files/".into()),
-        },
-    }
 }
 
 /// Every file and directory regforge placed is in the read-back exactly once, as computed.
@@ -164,23 +58,33 @@ fn placements(
     directories: &[Directory],
 ) -> Result<(), Problem> {
     for file in files {
-        let got = only(&back.files, &file.path, |f| &f.path)?;
+        let got = only(&back.files, &file.path, |f| &f.path, "the file is placed")?;
         placed_file(got, file).map_err(|problem| Problem::at(&file.path, problem))?;
     }
     for dir in directories {
-        let got = only(&back.directories, &dir.path, |d| &d.path)?;
+        let got = only(
+            &back.directories,
+            &dir.path,
+            |d| &d.path,
+            "the directory is declared",
+        )?;
         placed_directory(got, dir).map_err(|problem| Problem::at(&dir.path, problem))?;
     }
     Ok(())
 }
 
-fn only<'a, T>(entries: &'a [T], path: &str, path_of: fn(&T) -> &String) -> Result<&'a T, Problem> {
+fn only<'a, T>(
+    entries: &'a [T],
+    path: &str,
+    path_of: fn(&T) -> &String,
+    what: &str,
+) -> Result<&'a T, Problem> {
     let matching: Vec<&T> = entries.iter().filter(|e| path_of(e) == path).collect();
     match matching[..] {
         [entry] => Ok(entry),
         _ => Err(Problem::at(
             path,
-            format!("the file is placed {} times, not once", matching.len()),
+            format!("{what} {} times, not once", matching.len()),
         )),
     }
 }

@@ -77,9 +77,8 @@ pub struct Target {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TargetFormat {
-    Butane(ButaneSpec),
     /// Ignition JSON for the spec the Butane variant and version translate to.
-    Ignition(ButaneSpec),
+    Ignition(&'static Version),
     /// A provisioning format behind `formats::Format`.
     Config(Config),
     Document(DocumentKind),
@@ -112,7 +111,6 @@ impl Eq for Config {}
 impl TargetFormat {
     pub fn extension(self) -> &'static str {
         match self {
-            TargetFormat::Butane(_) => "bu",
             TargetFormat::Ignition(_) => "ign",
             TargetFormat::Config(config) => config.format.extension(),
             TargetFormat::Document(kind) => kind.extension(),
@@ -126,51 +124,21 @@ impl TargetFormat {
     /// Whether the node fetches artifacts, so that the target may give `remote.url`.
     pub fn fetches(self) -> bool {
         match self {
-            TargetFormat::Butane(_) | TargetFormat::Ignition(_) => true,
+            TargetFormat::Ignition(_) => true,
             TargetFormat::Config(config) => config.format.fetches(),
             TargetFormat::Document(_) => false,
         }
     }
 
-    /// The variant and version of the formats that end up as Ignition (butane, ignition).
-    pub fn butane_spec(self) -> Option<ButaneSpec> {
+    /// The variant and version the target chose, for formats that have them.
+    pub fn version(self) -> Option<&'static Version> {
         match self {
-            TargetFormat::Butane(spec) | TargetFormat::Ignition(spec) => Some(spec),
-            _ => None,
+            TargetFormat::Ignition(version) => Some(version),
+            TargetFormat::Config(config) => config.version,
+            TargetFormat::Document(_) => None,
         }
     }
 }
-
-/// A Butane variant and version, with the Ignition spec it translates to (FORMATS.md §9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ButaneSpec {
-    pub variant: &'static str,
-    pub version: &'static str,
-    pub ignition: &'static str,
-}
-
-pub const BUTANE_SPECS: [ButaneSpec; 4] = [
-    ButaneSpec {
-        variant: "flatcar",
-        version: "1.0.0",
-        ignition: "3.3.0",
-    },
-    ButaneSpec {
-        variant: "flatcar",
-        version: "1.1.0",
-        ignition: "3.4.0",
-    },
-    ButaneSpec {
-        variant: "fcos",
-        version: "1.4.0",
-        ignition: "3.3.0",
-    },
-    ButaneSpec {
-        variant: "fcos",
-        version: "1.5.0",
-        ignition: "3.4.0",
-    },
-];
 
 #[derive(Debug)]
 pub struct FileSpec {

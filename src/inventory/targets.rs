@@ -113,33 +113,32 @@ impl Validator<'_> {
 
     pub(super) fn format(&self, at: &str, t: &RawTarget) -> Result<TargetFormat, InventoryError> {
         if let Some(format) = crate::formats::lookup(&t.format) {
-            let format = TargetFormat::Config(Config {
-                format,
-                version: None,
-            });
-            self.no_version(at, t)?;
-            return Ok(format);
+            let version = if format.versions().is_empty() {
+                self.no_version(at, t)?;
+                None
+            } else {
+                Some(self.version(at, t, format.versions())?)
+            };
+            return Ok(TargetFormat::Config(Config { format, version }));
         }
-        let format = match t.format.as_str() {
-            "butane" => TargetFormat::Butane(self.butane_spec(at, t)?),
-            "ignition" => TargetFormat::Ignition(self.butane_spec(at, t)?),
-            other => match other.parse::<DocumentKind>() {
-                Ok(kind) => TargetFormat::Document(kind),
-                Err(_) => {
-                    return self.error(
-                        &format!("{at}.format"),
-                        format!(
-                            "unknown format `{other}`; accepted: butane, ignition, cloud-config, {}",
-                            DocumentKind::accepted()
-                        ),
-                    );
-                }
-            },
-        };
-        if format.butane_spec().is_none() {
-            self.no_version(at, t)?;
+        if t.format == "ignition" {
+            let versions = &crate::formats::butane::VERSIONS;
+            return Ok(TargetFormat::Ignition(self.version(at, t, versions)?));
         }
-        Ok(format)
+        match t.format.parse::<DocumentKind>() {
+            Ok(kind) => {
+                self.no_version(at, t)?;
+                Ok(TargetFormat::Document(kind))
+            }
+            Err(_) => self.error(
+                &format!("{at}.format"),
+                format!(
+                    "unknown format `{}`; accepted: butane, ignition, cloud-config, {}",
+                    t.format,
+                    DocumentKind::accepted()
+                ),
+            ),
+        }
     }
 
     /// A format without variants and versions refuses them.
@@ -155,42 +154,48 @@ impl Validator<'_> {
         Ok(())
     }
 
-    /// The Butane variant and version of a butane or ignition target (`t.format`).
-    pub(super) fn butane_spec(
+    /// The variant and version a target chose, among those its format accepts.
+    fn version(
         &self,
         at: &str,
         t: &RawTarget,
-    ) -> Result<ButaneSpec, InventoryError> {
+        versions: &'static [Version],
+    ) -> Result<&'static Version, InventoryError> {
         let format = &t.format;
+        let supported = || {
+            versions
+                .iter()
+                .map(|s| format!("{} {}", s.variant, s.version))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let (Some(variant), Some(version)) = (&t.variant, &t.version) else {
             return self.error(
                 at,
                 format!(
                     "`format: {format}` needs `variant` and `version`; supported: {}",
-                    butane_specs()
+                    supported()
                 ),
             );
         };
-        match BUTANE_SPECS
+        if let Some(found) = versions
             .iter()
             .find(|s| s.variant == variant && s.version == version)
         {
-            Some(spec) => Ok(*spec),
-            None => {
-                let field = if BUTANE_SPECS.iter().any(|s| s.variant == variant) {
-                    "version"
-                } else {
-                    "variant"
-                };
-                self.error(
-                    &format!("{at}.{field}"),
-                    format!(
-                        "{format} {variant} {version} is not supported; supported: {}",
-                        butane_specs()
-                    ),
-                )
-            }
+            return Ok(found);
         }
+        let field = if versions.iter().any(|s| s.variant == variant) {
+            "version"
+        } else {
+            "variant"
+        };
+        self.error(
+            &format!("{at}.{field}"),
+            format!(
+                "{format} {variant} {version} is not supported; supported: {}",
+                supported()
+            ),
+        )
     }
 
     pub(super) fn select(
@@ -256,12 +261,4 @@ impl Validator<'_> {
         }
         Ok(url)
     }
-}
-
-fn butane_specs() -> String {
-    BUTANE_SPECS
-        .iter()
-        .map(|s| format!("{} {}", s.variant, s.version))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -12,7 +12,6 @@ use crate::delivery::{Directory, PlacedFile};
 use crate::hash::Sha512Hash;
 use crate::inventory::{FileMode, Registry, Target, TargetFormat};
 
-const BUTANE_TEMPLATE: &str = include_str!("../../templates/butane.bu.j2");
 const IGNITION_TEMPLATE: &str = include_str!("../../templates/ignition.json.j2");
 
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +59,6 @@ fn builtin_template(name: &str) -> Option<&'static str> {
         return Some(format.template());
     }
     match name {
-        "butane" => Some(BUTANE_TEMPLATE),
         "ignition" => Some(IGNITION_TEMPLATE),
         _ => None,
     }
@@ -195,7 +193,6 @@ pub fn render(
         }
         None => {
             let name = match target.format {
-                TargetFormat::Butane(_) => "butane",
                 TargetFormat::Ignition(_) => "ignition",
                 TargetFormat::Config(config) => config.format.name(),
                 TargetFormat::Document(_) => unreachable!("document targets are not templated"),
@@ -243,30 +240,18 @@ fn context<'a>(
     variables: &'a Variables,
 ) -> Context<'a> {
     let format = match target.format {
-        TargetFormat::Butane(_) => "butane",
         TargetFormat::Ignition(_) => "ignition",
         TargetFormat::Config(config) => config.format.name(),
         TargetFormat::Document(kind) => kind.name(),
     };
-    let (variant, version, ignition_version) = match (target.format, target.format.butane_spec()) {
-        (TargetFormat::Config(config), _) => (
-            config.version.map(|v| v.variant),
-            config.version.map(|v| v.version),
-            config.version.map(|v| v.translates_to),
-        ),
-        (_, spec) => (
-            spec.map(|s| s.variant),
-            spec.map(|s| s.version),
-            spec.map(|s| s.ignition),
-        ),
-    };
+    let spec = target.format.version();
     Context {
         target: TargetContext {
             name: &target.name,
             format,
-            variant,
-            version,
-            ignition_version,
+            variant: spec.map(|s| s.variant),
+            version: spec.map(|s| s.version),
+            ignition_version: spec.map(|s| s.translates_to),
         },
         files: files.iter().map(file_context).collect(),
         directories: directories
@@ -329,9 +314,7 @@ mod tests {
     #[test]
     fn every_builtin_template_compiles() {
         let env = super::environment();
-        for name in ["butane", "ignition"] {
-            env.get_template(name)
-                .unwrap_or_else(|e| panic!("built-in {name} template: {e}"));
-        }
+        env.get_template("ignition")
+            .unwrap_or_else(|e| panic!("built-in ignition template: {e}"));
     }
 }

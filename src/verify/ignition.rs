@@ -4,18 +4,22 @@ use serde_json::Value;
 
 use crate::data_url;
 use crate::delivery::{self, PlacedFile};
+use crate::formats::Version;
 use crate::hash::Sha512Hash;
-use crate::inventory::{ButaneSpec, Delivery, FileMode};
+use crate::inventory::{Delivery, FileMode};
 
 /// What is wrong (`config`, or the node path concerned) and how.
 pub type Problem = (String, String);
 
-pub fn verify(spec: ButaneSpec, rendered: &str, files: &[PlacedFile]) -> Result<(), Problem> {
+pub fn verify(spec: &Version, rendered: &str, files: &[PlacedFile]) -> Result<(), Problem> {
     let config = |problem: String| ("config".to_string(), problem);
     let doc: Value =
         serde_json::from_str(rendered).map_err(|e| config(format!("it is not valid JSON: {e}")))?;
-    if doc.pointer("/ignition/version").and_then(Value::as_str) != Some(spec.ignition) {
-        return Err(config(format!("ignition.version is not {}", spec.ignition)));
+    if doc.pointer("/ignition/version").and_then(Value::as_str) != Some(spec.translates_to) {
+        return Err(config(format!(
+            "ignition.version is not {}",
+            spec.translates_to
+        )));
     }
     let nodes = |key: &str| {
         doc.pointer(&format!("/storage/{key}"))
@@ -146,13 +150,14 @@ fn same_hash(text: &str, want: &Sha512Hash) -> Result<(), String> {
 mod tests {
     use crate::delivery;
     use crate::documents::{Document, DocumentKind, DocumentSpec};
-    use crate::inventory::{BUTANE_SPECS, Delivery, FileMode, FileSpec, Target, TargetFormat};
+    use crate::formats::butane::VERSIONS;
+    use crate::inventory::{Delivery, FileMode, FileSpec, Target, TargetFormat};
     use crate::render;
 
     fn target(files: Vec<FileSpec>) -> Target {
         Target {
             name: "bin".into(),
-            format: TargetFormat::Ignition(BUTANE_SPECS[0]),
+            format: TargetFormat::Ignition(&VERSIONS[0]),
             document: None,
             registries: Vec::new(),
             files,
@@ -189,7 +194,7 @@ mod tests {
             &render::Options::default(),
         )
         .unwrap();
-        super::verify(BUTANE_SPECS[0], &rendered, &placed).unwrap();
+        super::verify(&VERSIONS[0], &rendered, &placed).unwrap();
         let config: serde_json::Value = serde_json::from_str(&rendered).unwrap();
         let source = config["storage"]["files"][0]["contents"]["source"]
             .as_str()
@@ -197,7 +202,7 @@ mod tests {
         assert_eq!(crate::data_url::decode(source).unwrap(), bytes);
 
         let tampered = rendered.replace(source, "data:,%1F%8B");
-        let (what, problem) = super::verify(BUTANE_SPECS[0], &tampered, &placed).unwrap_err();
+        let (what, problem) = super::verify(&VERSIONS[0], &tampered, &placed).unwrap_err();
         assert_eq!(what, "/home/core/docker.tar.gz");
         assert!(problem.contains("differ from the document"), "{problem}");
     }

@@ -102,3 +102,70 @@ fn cloud_config_field_that_changes_the_write() {
         "{stderr}"
     );
 }
+
+const BUTANE: &str = "    format: butane\n    variant: fcos\n    version: 1.5.0\n";
+const HOME: &str = "/home/core/.docker";
+
+#[test]
+fn butane_content_one_byte_off() {
+    let template = tampered(
+        "butane.bu.j2",
+        "{{ file.contents | yaml_string(10) }}",
+        "{{ file.contents | replace('auths', 'authz') | yaml_string(10) }}",
+    );
+    assert_eq!(
+        render(BUTANE, &template),
+        caught(
+            FILE,
+            "the placed content (96 bytes) differs from the document (96 bytes)"
+        )
+    );
+}
+
+#[test]
+fn butane_file_dropped() {
+    let template = tampered(
+        "butane.bu.j2",
+        "{% for file in files %}",
+        "{% for file in files if file.path != '/home/core/.docker/config.json' %}",
+    );
+    assert_eq!(
+        render(BUTANE, &template),
+        caught(FILE, "the file is placed 0 times, not once")
+    );
+}
+
+#[test]
+fn butane_directory_mode_changed_or_dropped() {
+    // Ignition would create /home/core/.docker root-owned or world-readable.
+    let template = tampered(
+        "butane.bu.j2",
+        "      mode: {{ dir.mode.octal }}",
+        "      mode: 0755",
+    );
+    assert_eq!(render(BUTANE, &template), caught(HOME, "mode is not 0700"));
+    let template = tampered("butane.bu.j2", "{% if directories %}", "{% if false %}");
+    assert_eq!(
+        render(BUTANE, &template),
+        caught(HOME, "the directory is declared 0 times, not once")
+    );
+}
+
+#[test]
+fn butane_overwrite_or_owner_changed() {
+    let template = tampered(
+        "butane.bu.j2",
+        "      overwrite: {{ file.overwrite | tojson }}",
+        "      overwrite: false",
+    );
+    assert_eq!(
+        render(BUTANE, &template),
+        caught(FILE, "overwrite is not true")
+    );
+    let template = tampered(
+        "butane.bu.j2",
+        "        name: {{ file.group | yaml_string }}",
+        "        name: wheel",
+    );
+    assert_eq!(render(BUTANE, &template), caught(FILE, "group is not core"));
+}

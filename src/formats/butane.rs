@@ -1,0 +1,305 @@
+//! Butane: the YAML that `butane` translates to Ignition, for Flatcar and Fedora CoreOS (FORMATS.md §9).
+
+use serde::Deserialize;
+
+use super::{Contents, DirectoryBack, FileBack, Format, Problem, ReadBack, Version};
+use crate::data_url;
+use crate::hash::Sha512Hash;
+use crate::model::{Delivery, FileMode};
+
+/// The Butane variants and versions regforge writes, with the Ignition spec each
+/// translates to (Butane's docs/specs.md). Ignition targets take the same pairs.
+pub static VERSIONS: [Version; 4] = [
+    Version {
+        variant: "flatcar",
+        version: "1.0.0",
+        translates_to: "3.3.0",
+    },
+    Version {
+        variant: "flatcar",
+        version: "1.1.0",
+        translates_to: "3.4.0",
+    },
+    Version {
+        variant: "fcos",
+        version: "1.4.0",
+        translates_to: "3.3.0",
+    },
+    Version {
+        variant: "fcos",
+        version: "1.5.0",
+        translates_to: "3.4.0",
+    },
+];
+
+pub struct Butane;
+
+impl Format for Butane {
+    fn name(&self) -> &'static str {
+        "butane"
+    }
+
+    fn extension(&self) -> &'static str {
+        "bu"
+    }
+
+    fn versions(&self) -> &'static [Version] {
+        &VERSIONS
+    }
+
+    fn refuses(&self, _: Delivery) -> Option<&'static str> {
+        None
+    }
+
+    fn fetches(&self) -> bool {
+        true
+    }
+
+    fn declares_directories(&self) -> bool {
+        true
+    }
+
+    fn template(&self) -> &'static str {
+        include_str!("../../templates/butane.bu.j2")
+    }
+
+    fn read_back(
+        &self,
+        text: &str,
+        version: Option<&Version>,
+        placed: &dyn Fn(&str) -> bool,
+    ) -> Result<ReadBack, Problem> {
+        let config: Config = serde_yaml::from_str(text)
+            .map_err(|e| Problem::config(format!("it is not valid YAML: {e}")))?;
+        if let Some(want) = version {
+            for (key, got, want) in [
+                ("variant", &config.variant, want.variant),
+                ("version", &config.version, want.version),
+            ] {
+                if got.as_deref() != Some(want) {
+                    return Err(Problem::config(format!("`{key}` is not {want}")));
+                }
+            }
+        }
+        let storage = config.storage.unwrap_or_default();
+        Ok(ReadBack {
+            files: strict::<File>(storage.files, placed)?
+                .into_iter()
+                .map(File::read_back)
+                .collect::<Result<_, _>>()?,
+            directories: strict::<Directory>(storage.directories, placed)?
+                .into_iter()
+                .map(Directory::read_back)
+                .collect(),
+        })
+    }
+}
+
+/// The nodes at paths regforge placed, read as `T`; the others are left alone.
+fn strict<T: serde::de::DeserializeOwned>(
+    nodes: Vec<serde_yaml::Value>,
+    placed: &dyn Fn(&str) -> bool,
+) -> Result<Vec<T>, Problem> {
+    let mut out = Vec::new();
+    for node in nodes {
+        let Ok(AnyNode { path: Some(path) }) = serde_yaml::from_value(node.clone()) else {
+            continue;
+        };
+        if placed(&path) {
+            out.push(serde_yaml::from_value(node).map_err(|e| Problem::at(&path, e.to_string()))?);
+        }
+    }
+    Ok(out)
+}
+
+// Butane's config has many sections; regforge reads `variant`, `version` and the
+// storage nodes it placed. Source: Butane's base/v0_5 schema (docs/config-fcos-v1_5.md).
+#[derive(Deserialize)]
+struct Config {
+    variant: Option<String>,
+    version: Option<String>,
+    storage: Option<Storage>,
+}
+
+#[derive(Default, Deserialize)]
+struct Storage {
+    #[serde(default)]
+    files: Vec<serde_yaml::Value>,
+    #[serde(default)]
+    directories: Vec<serde_yaml::Value>,
+}
+
+/// Any storage node, for its path: nodes a template adds may hold anything.
+#[derive(Deserialize)]
+struct AnyNode {
+    path: Option<String>,
+}
+
+/// A file regforge placed: every field it does not write (`append`, `compression`, an
+/// owner `id`) would change what Ignition writes, so it is refused.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    path: String,
+    mode: Option<Mode>,
+    overwrite: Option<bool>,
+    user: Option<Owner>,
+    group: Option<Owner>,
+    contents: Option<Resource>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Directory {
+    path: String,
+    mode: Option<Mode>,
+    user: Option<Owner>,
+    group: Option<Owner>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Owner {
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Resource {
+    inline: Option<String>,
+    source: Option<String>,
+    local: Option<String>,
+    verification: Option<Verification>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Verification {
+    hash: Option<String>,
+}
+
+/// `0600` as Butane reads it: octal with a leading zero, whether the YAML parser hands
+/// it over as a number or as text.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Mode {
+    Number(u64),
+    Text(String),
+}
+
+impl Mode {
+    fn read(mode: Option<Mode>) -> Option<FileMode> {
+        let text = match mode? {
+            Mode::Number(n) => n.to_string(),
+            Mode::Text(s) => s,
+        };
+        FileMode::from_yaml(&text, true).ok()
+    }
+}
+
+fn name(owner: Option<Owner>) -> Option<String> {
+    owner.map(|o| o.name)
+}
+
+impl File {
+    fn read_back(self) -> Result<FileBack, Problem> {
+        let path = self.path;
+        let resource = self
+            .contents
+            .ok_or_else(|| Problem::at(&path, "it has no contents"))?;
+        let hash = match resource.verification.and_then(|v| v.hash) {
+            Some(text) => Some(
+                text.parse::<Sha512Hash>()
+                    .map_err(|e| Problem::at(&path, e))?,
+            ),
+            None => None,
+        };
+        let contents = match (resource.inline, resource.source, resource.local) {
+            (Some(inline), None, None) => Contents::Inline {
+                bytes: inline.into_bytes(),
+                hash,
+            },
+            (None, Some(url), None) if url.starts_with("data:") => Contents::Inline {
+                bytes: data_url::decode(&url).map_err(|e| Problem::at(&path, e))?,
+                hash,
+            },
+            (None, Some(url), None) => Contents::Remote { url, hash },
+            (None, None, Some(name)) => Contents::Local { name },
+            _ => {
+                return Err(Problem::at(
+                    &path,
+                    "contents needs exactly one of inline, source and local",
+                ));
+            }
+        };
+        Ok(FileBack {
+            mode: Mode::read(self.mode),
+            user: name(self.user),
+            group: name(self.group),
+            // Butane's default: an existing file is an error at first boot.
+            overwrite: self.overwrite.unwrap_or(false),
+            contents,
+            path,
+        })
+    }
+}
+
+impl Directory {
+    fn read_back(self) -> DirectoryBack {
+        DirectoryBack {
+            mode: Mode::read(self.mode),
+            user: name(self.user),
+            group: name(self.group),
+            path: self.path,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<ReadBack, Problem> {
+        Butane.read_back(text, Some(&VERSIONS[3]), &|p| p.starts_with("/home/core"))
+    }
+
+    #[test]
+    fn placed_files_and_directories_are_read_and_others_pass() {
+        let text = "variant: fcos\nversion: 1.5.0\nstorage:\n  directories:\n    - path: /home/core/.docker\n      mode: 0700\n      user: {name: core}\n  files:\n    - path: /home/core/.docker/config.json\n      mode: 0600\n      overwrite: true\n      contents:\n        source: https://h/a.json\n        verification: {hash: sha512-00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000}\n    - path: /etc/motd\n      append: [{inline: hi}]\nsystemd: {units: []}\n";
+        let back = read(text).unwrap();
+        assert_eq!(back.files.len(), 1);
+        let file = &back.files[0];
+        assert_eq!(file.mode, Some(FileMode::from_yaml("0600", true).unwrap()));
+        assert!(file.overwrite);
+        assert!(
+            matches!(&file.contents, Contents::Remote { url, hash: Some(_) } if url == "https://h/a.json")
+        );
+        assert_eq!(
+            back.directories,
+            vec![DirectoryBack {
+                path: "/home/core/.docker".into(),
+                mode: Some(FileMode::from_yaml("0700", true).unwrap()),
+                user: Some("core".into()),
+                group: None,
+            }]
+        );
+    }
+
+    #[test]
+    fn a_placed_file_with_a_field_regforge_does_not_write_is_refused() {
+        let text = "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /home/core/x\n      contents: {inline: x, compression: gzip}\n";
+        let e = read(text).unwrap_err();
+        assert_eq!(e.what, "/home/core/x");
+        assert!(
+            e.problem.starts_with("unknown field `compression`"),
+            "{}",
+            e.problem
+        );
+    }
+
+    #[test]
+    fn the_variant_and_version_must_be_the_targets() {
+        let e = read("variant: flatcar\nversion: 1.5.0\n").unwrap_err();
+        assert_eq!(e, Problem::config("`variant` is not fcos"));
+    }
+}
