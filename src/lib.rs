@@ -193,7 +193,6 @@ fn render_target(
         ));
     }
     let declares_directories = match target.format {
-        TargetFormat::Ignition(_) => true,
         TargetFormat::Config(config) => config.format.declares_directories(),
         TargetFormat::Document(_) => false,
     };

@@ -1,7 +1,5 @@
 //! Verify: reads each rendered config back and proves every placed file decodes to the document's bytes.
 
-mod ignition;
-
 use crate::delivery::{Directory, PlacedFile};
 use crate::formats::{Contents, DirectoryBack, FileBack, Problem, ReadBack};
 use crate::hash::Sha512Hash;
@@ -43,10 +41,6 @@ pub fn verify(
             .read_back(rendered, config.version, &placed)
             .and_then(|back| placements(&back, files, directories))
             .map_err(|p| fail(&p.what, p.problem));
-    }
-    if let TargetFormat::Ignition(spec) = target.format {
-        return ignition::verify(spec, rendered, files)
-            .map_err(|(what, problem)| fail(&what, problem));
     }
     Ok(())
 }

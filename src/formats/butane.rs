@@ -157,9 +157,10 @@ struct Directory {
     group: Option<Owner>,
 }
 
+/// A user or group, by name: an `id` is refused (Ignition's and Butane's node owner).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Owner {
+pub(super) struct Owner {
     name: String,
 }
 
@@ -172,10 +173,27 @@ struct Resource {
     verification: Option<Verification>,
 }
 
+/// `contents.verification`, the same in Butane and Ignition.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Verification {
+pub(super) struct Verification {
     hash: Option<String>,
+}
+
+impl Verification {
+    /// The stated hash, if any, of the file at `path`.
+    pub(super) fn read(
+        verification: Option<Verification>,
+        path: &str,
+    ) -> Result<Option<Sha512Hash>, Problem> {
+        match verification.and_then(|v| v.hash) {
+            Some(text) => text
+                .parse::<Sha512Hash>()
+                .map(Some)
+                .map_err(|e| Problem::at(path, e)),
+            None => Ok(None),
+        }
+    }
 }
 
 /// `0600` as Butane reads it: octal with a leading zero, whether the YAML parser hands
@@ -197,7 +215,7 @@ impl Mode {
     }
 }
 
-fn name(owner: Option<Owner>) -> Option<String> {
+pub(super) fn name(owner: Option<Owner>) -> Option<String> {
     owner.map(|o| o.name)
 }
 
@@ -207,13 +225,7 @@ impl File {
         let resource = self
             .contents
             .ok_or_else(|| Problem::at(&path, "it has no contents"))?;
-        let hash = match resource.verification.and_then(|v| v.hash) {
-            Some(text) => Some(
-                text.parse::<Sha512Hash>()
-                    .map_err(|e| Problem::at(&path, e))?,
-            ),
-            None => None,
-        };
+        let hash = Verification::read(resource.verification, &path)?;
         let contents = match (resource.inline, resource.source, resource.local) {
             (Some(inline), None, None) => Contents::Inline {
                 bytes: inline.into_bytes(),

@@ -5,8 +5,9 @@
 //! where code must (Ignition's JSON), and reads its own output back into typed
 //! placements for `verify`. The generic stages ask this list and name no format.
 
-pub(crate) mod butane;
+mod butane;
 mod cloud_config;
+mod ignition;
 mod read_back;
 
 pub use read_back::{Contents, DirectoryBack, FileBack, Problem, ReadBack};
@@ -14,7 +15,11 @@ pub use read_back::{Contents, DirectoryBack, FileBack, Problem, ReadBack};
 use crate::model::Delivery;
 
 /// Every format behind the trait, in the order messages list them.
-pub static FORMATS: [&dyn Format; 2] = [&butane::Butane, &cloud_config::CloudConfig];
+pub static FORMATS: [&dyn Format; 3] = [
+    &butane::Butane,
+    &ignition::Ignition,
+    &cloud_config::CloudConfig,
+];
 
 /// A variant and version a format accepts, and the spec it translates to (Butane's
 /// Ignition version), which templates see as `target.ignition_version`.

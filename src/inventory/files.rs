@@ -144,10 +144,6 @@ impl Validator<'_> {
             return self.error(&field, why);
         }
         match (delivery, format) {
-            (Delivery::Local, TargetFormat::Ignition(_)) => self.error(
-                &field,
-                "`local` delivery is for butane targets (`butane --files-dir` inlines the file); an ignition target places it `inline` (a data: URL in the config) or `remote` (with the target's `remote.url`)",
-            ),
             (Delivery::Remote, _) if !has_remote => self.error(
                 &field,
                 "remote delivery needs the target's `remote.url`, the folder URL where the artifacts will be hosted",

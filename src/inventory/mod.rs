@@ -77,8 +77,6 @@ pub struct Target {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TargetFormat {
-    /// Ignition JSON for the spec the Butane variant and version translate to.
-    Ignition(&'static Version),
     /// A provisioning format behind `formats::Format`.
     Config(Config),
     Document(DocumentKind),
@@ -111,7 +109,6 @@ impl Eq for Config {}
 impl TargetFormat {
     pub fn extension(self) -> &'static str {
         match self {
-            TargetFormat::Ignition(_) => "ign",
             TargetFormat::Config(config) => config.format.extension(),
             TargetFormat::Document(kind) => kind.extension(),
         }
@@ -124,7 +121,6 @@ impl TargetFormat {
     /// Whether the node fetches artifacts, so that the target may give `remote.url`.
     pub fn fetches(self) -> bool {
         match self {
-            TargetFormat::Ignition(_) => true,
             TargetFormat::Config(config) => config.format.fetches(),
             TargetFormat::Document(_) => false,
         }
@@ -133,7 +129,6 @@ impl TargetFormat {
     /// The variant and version the target chose, for formats that have them.
     pub fn version(self) -> Option<&'static Version> {
         match self {
-            TargetFormat::Ignition(version) => Some(version),
             TargetFormat::Config(config) => config.version,
             TargetFormat::Document(_) => None,
         }

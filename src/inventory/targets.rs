@@ -121,10 +121,6 @@ impl Validator<'_> {
             };
             return Ok(TargetFormat::Config(Config { format, version }));
         }
-        if t.format == "ignition" {
-            let versions = &crate::formats::butane::VERSIONS;
-            return Ok(TargetFormat::Ignition(self.version(at, t, versions)?));
-        }
         match t.format.parse::<DocumentKind>() {
             Ok(kind) => {
                 self.no_version(at, t)?;

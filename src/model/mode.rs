@@ -9,6 +9,11 @@ impl FileMode {
     pub const CREDENTIALS: FileMode = FileMode(0o600);
     pub const PRIVATE_DIR: FileMode = FileMode(0o700);
 
+    /// The mode a config states as a number (Ignition's decimal `mode`).
+    pub fn from_bits(bits: u32) -> FileMode {
+        FileMode(bits)
+    }
+
     pub fn bits(self) -> u32 {
         self.0
     }

@@ -1,7 +1,6 @@
 //! Render: lays out provisioning configs with minijinja; every value comes from code.
 
 use crate::yaml;
-pub mod ignition;
 
 use base64::Engine;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
@@ -10,9 +9,7 @@ use serde::Serialize;
 use crate::data_url;
 use crate::delivery::{Directory, PlacedFile};
 use crate::hash::Sha512Hash;
-use crate::inventory::{FileMode, Registry, Target, TargetFormat};
-
-const IGNITION_TEMPLATE: &str = include_str!("../../templates/ignition.json.j2");
+use crate::inventory::{Config, FileMode, Registry, Target, TargetFormat};
 
 #[derive(Debug, thiserror::Error)]
 #[error("target {target}: {message}")]
@@ -55,13 +52,7 @@ pub fn environment() -> Environment<'static> {
 }
 
 fn builtin_template(name: &str) -> Option<&'static str> {
-    if let Some(format) = crate::formats::lookup(name) {
-        return Some(format.template());
-    }
-    match name {
-        "ignition" => Some(IGNITION_TEMPLATE),
-        _ => None,
-    }
+    crate::formats::lookup(name).map(|format| format.template())
 }
 
 fn bytes_of(v: &Value) -> Result<Vec<u8>, minijinja::Error> {
@@ -161,8 +152,8 @@ pub struct Options {
 }
 
 /// Renders one provisioning target with the built-in template, or with `user_template`
-/// (its name for messages, and its source). Ignition JSON is then laid out by code (see
-/// `ignition::layout`), so the text returned is exactly what is verified and written.
+/// (its name for messages, and its source). The format then lays the text out where code
+/// must (Ignition's JSON), so the text returned is exactly what is verified and written.
 pub fn render(
     env: &Environment,
     target: &Target,
@@ -172,8 +163,12 @@ pub fn render(
     user_template: Option<(String, String)>,
     options: &Options,
 ) -> Result<String, RenderError> {
+    let TargetFormat::Config(config) = target.format else {
+        unreachable!("document targets are not templated")
+    };
     let ctx = Value::from(minijinja::value::Serde(context(
         target,
+        config,
         files,
         directories,
         registries,
@@ -191,35 +186,18 @@ pub fn render(
                 .and_then(|()| env.get_template(&name)?.render(ctx))
                 .map_err(fail)
         }
-        None => {
-            let name = match target.format {
-                TargetFormat::Ignition(_) => "ignition",
-                TargetFormat::Config(config) => config.format.name(),
-                TargetFormat::Document(_) => unreachable!("document targets are not templated"),
-            };
-            env.get_template(name)
-                .and_then(|t| t.render(ctx))
-                .map_err(fail)
-        }
+        None => env
+            .get_template(config.format.name())
+            .and_then(|t| t.render(ctx))
+            .map_err(fail),
     }?;
-    match target.format {
-        TargetFormat::Ignition(_) => {
-            ignition::layout(&text, options.pretty).map_err(|message| RenderError {
-                target: target.name.clone(),
-                message,
-            })
-        }
-        TargetFormat::Config(config) => {
-            config
-                .format
-                .lay_out(text, options.pretty)
-                .map_err(|message| RenderError {
-                    target: target.name.clone(),
-                    message,
-                })
-        }
-        _ => Ok(text),
-    }
+    config
+        .format
+        .lay_out(text, options.pretty)
+        .map_err(|message| RenderError {
+            target: target.name.clone(),
+            message,
+        })
 }
 
 fn describe(e: &minijinja::Error) -> String {
@@ -234,21 +212,17 @@ fn describe(e: &minijinja::Error) -> String {
 
 fn context<'a>(
     target: &'a Target,
+    config: Config,
     files: &'a [PlacedFile],
     directories: &'a [Directory],
     registries: &[&Registry],
     variables: &'a Variables,
 ) -> Context<'a> {
-    let format = match target.format {
-        TargetFormat::Ignition(_) => "ignition",
-        TargetFormat::Config(config) => config.format.name(),
-        TargetFormat::Document(kind) => kind.name(),
-    };
-    let spec = target.format.version();
+    let spec = config.version;
     Context {
         target: TargetContext {
             name: &target.name,
-            format,
+            format: config.format.name(),
             variant: spec.map(|s| s.variant),
             version: spec.map(|s| s.version),
             ignition_version: spec.map(|s| s.translates_to),
@@ -306,15 +280,5 @@ fn registry_context(r: &Registry) -> RegistryContext {
         email: r.email.clone(),
         insecure: r.insecure,
         helper,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_builtin_template_compiles() {
-        let env = super::environment();
-        env.get_template("ignition")
-            .unwrap_or_else(|e| panic!("built-in ignition template: {e}"));
     }
 }

@@ -209,7 +209,7 @@ fn a_user_ignition_template_must_write_json_that_places_the_right_bytes() {
     let (code, stderr) = render_with_template(&file("{{ \"x\" | data_url | tojson }}"));
     assert_eq!(code, Some(1));
     assert!(
-        stderr.contains("target custom: the rendered /root/.docker/config.json does not match what regforge computed: the data: URL holds 1 bytes that differ from the document"),
+        stderr.contains("target custom: the rendered /root/.docker/config.json does not match what regforge computed: the placed content (1 bytes) differs from the document (96 bytes)"),
         "{stderr}"
     );
     assert!(stderr.contains("check the target's template"), "{stderr}");

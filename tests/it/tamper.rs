@@ -169,3 +169,47 @@ fn butane_overwrite_or_owner_changed() {
     );
     assert_eq!(render(BUTANE, &template), caught(FILE, "group is not core"));
 }
+
+const IGNITION: &str = "    format: ignition\n    variant: flatcar\n    version: 1.0.0\n";
+
+#[test]
+fn ignition_content_one_byte_off() {
+    let template = tampered(
+        "ignition.json.j2",
+        "{{ file.data_url | tojson }}",
+        "{{ file.contents | replace('auths', 'authz') | data_url | tojson }}",
+    );
+    assert_eq!(
+        render(IGNITION, &template),
+        caught(
+            FILE,
+            "the placed content (96 bytes) differs from the document (96 bytes)"
+        )
+    );
+}
+
+#[test]
+fn ignition_file_dropped() {
+    let template = tampered(
+        "ignition.json.j2",
+        "{% for file in files %}",
+        "{% for file in files if file.path != '/home/core/.docker/config.json' %}",
+    );
+    assert_eq!(
+        render(IGNITION, &template),
+        caught(FILE, "the file is placed 0 times, not once")
+    );
+}
+
+#[test]
+fn ignition_directory_mode_changed() {
+    let template = tampered(
+        "ignition.json.j2",
+        "\"mode\": {{ dir.mode.decimal | tojson }}",
+        "\"mode\": 493",
+    );
+    assert_eq!(
+        render(IGNITION, &template),
+        caught(HOME, "mode is not 0700")
+    );
+}
