@@ -165,24 +165,28 @@ fn render_target(
             source,
         })
     };
-    let file_name = PathBuf::from(format!("{}.{}", target.name, target.format.extension()));
-    if let Some(spec) = &target.document {
-        let files = document(spec)?
-            .into_iter()
-            .map(|d| OutputFile {
-                path: match &d.file_name {
-                    Some(name) => PathBuf::from(&target.name).join(name),
-                    None => file_name.clone(),
-                },
-                bytes: d.bytes,
-            })
-            .collect();
-        return Ok(RenderedTarget {
-            name: target.name.clone(),
-            files,
-            artifacts: Vec::new(),
-        });
-    }
+    let config = match (target.format, &target.document) {
+        (TargetFormat::Config(config), _) => config,
+        (TargetFormat::Document(kind), Some(spec)) => {
+            let files = document(spec)?
+                .into_iter()
+                .map(|d| OutputFile {
+                    path: formats::document::output_path(
+                        &target.name,
+                        kind.extension(),
+                        d.file_name.as_deref(),
+                    ),
+                    bytes: d.bytes,
+                })
+                .collect();
+            return Ok(RenderedTarget {
+                name: target.name.clone(),
+                files,
+                artifacts: Vec::new(),
+            });
+        }
+        (TargetFormat::Document(_), None) => unreachable!("a document target has its spec"),
+    };
     let mut placed = Vec::new();
     for spec in &target.files {
         let documents = document(&spec.document)?;
@@ -192,11 +196,7 @@ fn render_target(
             target.remote_url.as_deref(),
         ));
     }
-    let declares_directories = match target.format {
-        TargetFormat::Config(config) => config.format.declares_directories(),
-        TargetFormat::Document(_) => false,
-    };
-    let directories = if declares_directories {
+    let directories = if config.format.declares_directories() {
         delivery::home_directories(&placed).map_err(|message| RenderError {
             target: target.name.clone(),
             message,
@@ -246,7 +246,7 @@ fn render_target(
     Ok(RenderedTarget {
         name: target.name.clone(),
         files: vec![OutputFile {
-            path: file_name,
+            path: format!("{}.{}", target.name, config.format.extension()).into(),
             bytes: text.into_bytes(),
         }],
         artifacts,

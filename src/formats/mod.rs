@@ -7,6 +7,7 @@
 
 mod butane;
 mod cloud_config;
+pub mod document;
 mod ignition;
 mod read_back;
 
@@ -73,9 +74,36 @@ pub fn lookup(name: &str) -> Option<&'static dyn Format> {
     FORMATS.iter().find(|f| f.name() == name).copied()
 }
 
+/// The names of the formats `keep` holds for, as a sentence lists them ("a, b and c").
+pub fn names_where(keep: impl Fn(&dyn Format) -> bool) -> String {
+    let names: Vec<&str> = FORMATS
+        .iter()
+        .filter(|f| keep(**f))
+        .map(|f| f.name())
+        .collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
+}
+
+/// Every format's name, in list order, for messages that list what `format:` accepts.
+pub fn accepted() -> String {
+    let names: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
+    names.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_read_as_a_sentence() {
+        assert_eq!(names_where(|_| true), "butane, ignition and cloud-config");
+        assert_eq!(names_where(|f| f.fetches()), "butane and ignition");
+        assert_eq!(names_where(|f| f.name() == "butane"), "butane");
+        assert_eq!(names_where(|_| false), "");
+    }
 
     #[test]
     fn every_builtin_template_compiles() {

@@ -77,8 +77,9 @@ pub struct Target {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TargetFormat {
-    /// A provisioning format behind `formats::Format`.
+    /// A provisioning config that places documents on a node (`formats::FORMATS`).
     Config(Config),
+    /// A document written as the target's own output (`formats::document`).
     Document(DocumentKind),
 }
 
@@ -107,13 +108,6 @@ impl PartialEq for Config {
 impl Eq for Config {}
 
 impl TargetFormat {
-    pub fn extension(self) -> &'static str {
-        match self {
-            TargetFormat::Config(config) => config.format.extension(),
-            TargetFormat::Document(kind) => kind.extension(),
-        }
-    }
-
     pub fn places_files(self) -> bool {
         !matches!(self, TargetFormat::Document(_))
     }
@@ -123,14 +117,6 @@ impl TargetFormat {
         match self {
             TargetFormat::Config(config) => config.format.fetches(),
             TargetFormat::Document(_) => false,
-        }
-    }
-
-    /// The variant and version the target chose, for formats that have them.
-    pub fn version(self) -> Option<&'static Version> {
-        match self {
-            TargetFormat::Config(config) => config.version,
-            TargetFormat::Document(_) => None,
         }
     }
 }

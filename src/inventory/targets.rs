@@ -1,6 +1,7 @@
 //! Validating targets: names, formats with their Butane variant and version, registry selections, remote URLs.
 
 use super::*;
+use crate::formats;
 
 impl Validator<'_> {
     pub(super) fn targets(
@@ -48,7 +49,10 @@ impl Validator<'_> {
         if t.remote.is_some() && !format.fetches() {
             return self.error(
                 &format!("{at}.remote"),
-                "`remote` is for butane and ignition targets, the only formats that fetch artifacts",
+                format!(
+                    "`remote` is for {} targets, the only formats that fetch artifacts",
+                    formats::names_where(|f| f.fetches())
+                ),
             );
         }
         let remote_url = match t.remote {
@@ -57,9 +61,20 @@ impl Validator<'_> {
         };
         let files = match (t.files, format.places_files()) {
             (Some(files), true) => self.files(at, files, format, remote_url.is_some())?,
-            (None, true) => return self.error(at, "missing field `files`: a provisioning target places documents on a node"),
+            (None, true) => {
+                return self.error(
+                    at,
+                    "missing field `files`: a provisioning target places documents on a node",
+                );
+            }
             (Some(_), false) => {
-                return self.error(&format!("{at}.files"), "`files` is for butane, ignition and cloud-config targets; a document target writes the document itself")
+                return self.error(
+                    &format!("{at}.files"),
+                    format!(
+                        "`files` is for {} targets; a document target writes the document itself",
+                        formats::names_where(|_| true)
+                    ),
+                );
             }
             (None, false) => Vec::new(),
         };
@@ -97,7 +112,10 @@ impl Validator<'_> {
         if template.is_some() && !format.places_files() {
             return self.error(
                 &format!("{at}.template"),
-                "`template` is for butane, ignition and cloud-config targets",
+                format!(
+                    "`template` is for {} targets",
+                    formats::names_where(|_| true)
+                ),
             );
         }
         Ok(Target {
@@ -112,7 +130,7 @@ impl Validator<'_> {
     }
 
     pub(super) fn format(&self, at: &str, t: &RawTarget) -> Result<TargetFormat, InventoryError> {
-        if let Some(format) = crate::formats::lookup(&t.format) {
+        if let Some(format) = formats::lookup(&t.format) {
             let version = if format.versions().is_empty() {
                 self.no_version(at, t)?;
                 None
@@ -129,8 +147,9 @@ impl Validator<'_> {
             Err(_) => self.error(
                 &format!("{at}.format"),
                 format!(
-                    "unknown format `{}`; accepted: butane, ignition, cloud-config, {}",
+                    "unknown format `{}`; accepted: {}, {}",
                     t.format,
+                    formats::accepted(),
                     DocumentKind::accepted()
                 ),
             ),
@@ -143,7 +162,10 @@ impl Validator<'_> {
             if value.is_some() {
                 return self.error(
                     &format!("{at}.{field}"),
-                    format!("`{field}` is only for butane and ignition targets"),
+                    format!(
+                        "`{field}` is only for {} targets",
+                        formats::names_where(|f| !f.versions().is_empty())
+                    ),
                 );
             }
         }
