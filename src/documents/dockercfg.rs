@@ -2,8 +2,24 @@
 
 use serde::Serialize;
 
-use super::{basic_auth, keyed, to_json};
+use super::{Kind, basic_auth, keyed, to_json};
 use crate::credentials::{Credential, RegistryCredential};
+
+pub struct Dockercfg;
+
+impl Kind for Dockercfg {
+    fn name(&self) -> &'static str {
+        "dockercfg"
+    }
+
+    fn extension(&self) -> &'static str {
+        "json"
+    }
+
+    fn build(&self, registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
+        build(registries)
+    }
+}
 
 #[derive(Serialize)]
 struct Entry {
@@ -12,7 +28,7 @@ struct Entry {
     email: String,
 }
 
-pub fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
+fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
     let map = keyed(
         registries,
         |r| r.address.dockercfg_key(),

@@ -1,4 +1,4 @@
-//! Documents: pure functions from resolved registries to the bytes of one auth file.
+//! Documents: pure functions from resolved registries to the bytes of one consumer's file, one module per kind, registered in `DOCUMENTS`.
 
 mod containers_auth;
 mod docker_config;
@@ -17,10 +17,42 @@ use serde::Serialize;
 
 use crate::credentials::RegistryCredential;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// One document kind behind the trait: what the inventory calls it, how its file is
+/// named, and how it is built from resolved registries.
+pub trait Kind: Sync {
+    /// The name a target's `format:` and a file entry's `document:` use.
+    fn name(&self) -> &'static str;
+    /// The extension of its file when it is written as a target (`<target>.<extension>`)
+    /// or an artifact.
+    fn extension(&self) -> &'static str;
+    /// The document's bytes, keyed the way its consumer looks registries up; an error
+    /// says which registry it cannot carry and why.
+    fn build(&self, registries: &[RegistryCredential]) -> Result<Vec<u8>, String>;
+}
+
+/// The document kinds behind the trait (the others are still variants below).
+pub static DOCUMENTS: [&dyn Kind; 1] = [&dockercfg::Dockercfg];
+
+// Kinds are told apart by name: the inventory's spelling is unique (a unit test checks).
+impl PartialEq for dyn Kind {
+    fn eq(&self, other: &dyn Kind) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for dyn Kind {}
+
+impl fmt::Debug for dyn Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DocumentKind {
     DockerConfig,
-    Dockercfg,
+    /// A kind behind the `Kind` trait.
+    Listed(&'static dyn Kind),
     ContainersAuth,
     KubernetesSecret,
     RktAuth,
@@ -33,7 +65,7 @@ pub enum DocumentKind {
 impl DocumentKind {
     pub const ALL: [DocumentKind; 9] = [
         DocumentKind::DockerConfig,
-        DocumentKind::Dockercfg,
+        DocumentKind::Listed(&dockercfg::Dockercfg),
         DocumentKind::ContainersAuth,
         DocumentKind::KubernetesSecret,
         DocumentKind::RktAuth,
@@ -46,7 +78,7 @@ impl DocumentKind {
     pub fn name(self) -> &'static str {
         match self {
             DocumentKind::DockerConfig => "docker-config",
-            DocumentKind::Dockercfg => "dockercfg",
+            DocumentKind::Listed(kind) => kind.name(),
             DocumentKind::ContainersAuth => "containers-auth",
             DocumentKind::KubernetesSecret => "kubernetes-secret",
             DocumentKind::RktAuth => "rkt-auth",
@@ -61,13 +93,14 @@ impl DocumentKind {
         match self {
             DocumentKind::KubernetesSecret | DocumentKind::DroneRegistry => "yaml",
             DocumentKind::MesosArchive => "tar.gz",
+            DocumentKind::Listed(kind) => kind.extension(),
             _ => "json",
         }
     }
 
     /// Whether the document is one file per registry, placed into a folder.
     pub fn is_folder(self) -> bool {
-        self == DocumentKind::RktAuth
+        matches!(self, DocumentKind::RktAuth)
     }
 
     pub fn accepted() -> String {
@@ -101,7 +134,8 @@ impl FromStr for DocumentKind {
 #[derive(Clone, Debug, PartialEq)]
 pub enum DocumentSpec {
     DockerConfig,
-    Dockercfg,
+    /// A kind behind the `Kind` trait, which takes no options.
+    Listed(&'static dyn Kind),
     ContainersAuth,
     KubernetesSecret(SecretOptions),
     RktAuth(RktKind),
@@ -115,7 +149,7 @@ impl DocumentSpec {
     pub fn kind(&self) -> DocumentKind {
         match self {
             DocumentSpec::DockerConfig => DocumentKind::DockerConfig,
-            DocumentSpec::Dockercfg => DocumentKind::Dockercfg,
+            DocumentSpec::Listed(kind) => DocumentKind::Listed(*kind),
             DocumentSpec::ContainersAuth => DocumentKind::ContainersAuth,
             DocumentSpec::KubernetesSecret(_) => DocumentKind::KubernetesSecret,
             DocumentSpec::RktAuth(_) => DocumentKind::RktAuth,
@@ -195,7 +229,7 @@ pub fn build(
     };
     match spec {
         DocumentSpec::DockerConfig => single(docker_config::build(registries)),
-        DocumentSpec::Dockercfg => single(dockercfg::build(registries)),
+        DocumentSpec::Listed(listed) => single(listed.build(registries)),
         DocumentSpec::ContainersAuth => single(containers_auth::build(registries)),
         DocumentSpec::KubernetesSecret(options) => {
             single(kubernetes_secret::build(options, registries))
@@ -318,7 +352,11 @@ mod tests {
 
     #[test]
     fn kinds_parse_and_list_what_is_accepted() {
-        assert_eq!("dockercfg".parse(), Ok(DocumentKind::Dockercfg));
+        assert_eq!("dockercfg".parse(), Ok(DocumentKind::Listed(&dockercfg::Dockercfg)));
+        let mut names = DocumentKind::ALL.map(DocumentKind::name).to_vec();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), DocumentKind::ALL.len(), "names are unique");
         let err = "kube".parse::<DocumentKind>().unwrap_err();
         assert_eq!(
             err,

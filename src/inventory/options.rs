@@ -118,7 +118,7 @@ impl Validator<'_> {
         }
         Ok(match kind {
             DocumentKind::DockerConfig => DocumentSpec::DockerConfig,
-            DocumentKind::Dockercfg => DocumentSpec::Dockercfg,
+            DocumentKind::Listed(kind) => DocumentSpec::Listed(kind),
             DocumentKind::ContainersAuth => DocumentSpec::ContainersAuth,
             DocumentKind::MesosArchive => DocumentSpec::MesosArchive,
             DocumentKind::DroneRegistry => DocumentSpec::DroneRegistry,
