@@ -5,8 +5,24 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{basic_auth, keyed, to_json};
+use super::{Kind, basic_auth, keyed, to_json};
 use crate::credentials::{Credential, RegistryCredential};
+
+pub struct DockerConfig;
+
+impl Kind for DockerConfig {
+    fn name(&self) -> &'static str {
+        "docker-config"
+    }
+
+    fn extension(&self) -> &'static str {
+        "json"
+    }
+
+    fn build(&self, registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
+        build(registries)
+    }
+}
 
 #[derive(Serialize)]
 pub(super) struct ConfigFile {
@@ -24,7 +40,7 @@ struct AuthEntry {
     identitytoken: Option<String>,
 }
 
-pub fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
+pub(super) fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
     Ok(to_json(&config_file(registries, |r| {
         r.address.docker_key()
     })?))

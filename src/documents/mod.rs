@@ -31,7 +31,7 @@ pub trait Kind: Sync {
 }
 
 /// The document kinds behind the trait (the others are still variants below).
-pub static DOCUMENTS: [&dyn Kind; 1] = [&dockercfg::Dockercfg];
+pub static DOCUMENTS: [&dyn Kind; 2] = [&dockercfg::Dockercfg, &docker_config::DockerConfig];
 
 // Kinds are told apart by name: the inventory's spelling is unique (a unit test checks).
 impl PartialEq for dyn Kind {
@@ -50,7 +50,6 @@ impl fmt::Debug for dyn Kind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DocumentKind {
-    DockerConfig,
     /// A kind behind the `Kind` trait.
     Listed(&'static dyn Kind),
     ContainersAuth,
@@ -64,7 +63,7 @@ pub enum DocumentKind {
 
 impl DocumentKind {
     pub const ALL: [DocumentKind; 9] = [
-        DocumentKind::DockerConfig,
+        DocumentKind::Listed(&docker_config::DockerConfig),
         DocumentKind::Listed(&dockercfg::Dockercfg),
         DocumentKind::ContainersAuth,
         DocumentKind::KubernetesSecret,
@@ -77,7 +76,6 @@ impl DocumentKind {
 
     pub fn name(self) -> &'static str {
         match self {
-            DocumentKind::DockerConfig => "docker-config",
             DocumentKind::Listed(kind) => kind.name(),
             DocumentKind::ContainersAuth => "containers-auth",
             DocumentKind::KubernetesSecret => "kubernetes-secret",
@@ -133,7 +131,6 @@ impl FromStr for DocumentKind {
 /// A document kind with the options the inventory gave for it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DocumentSpec {
-    DockerConfig,
     /// A kind behind the `Kind` trait, which takes no options.
     Listed(&'static dyn Kind),
     ContainersAuth,
@@ -148,7 +145,6 @@ pub enum DocumentSpec {
 impl DocumentSpec {
     pub fn kind(&self) -> DocumentKind {
         match self {
-            DocumentSpec::DockerConfig => DocumentKind::DockerConfig,
             DocumentSpec::Listed(kind) => DocumentKind::Listed(*kind),
             DocumentSpec::ContainersAuth => DocumentKind::ContainersAuth,
             DocumentSpec::KubernetesSecret(_) => DocumentKind::KubernetesSecret,
@@ -228,7 +224,6 @@ pub fn build(
         })
     };
     match spec {
-        DocumentSpec::DockerConfig => single(docker_config::build(registries)),
         DocumentSpec::Listed(listed) => single(listed.build(registries)),
         DocumentSpec::ContainersAuth => single(containers_auth::build(registries)),
         DocumentSpec::KubernetesSecret(options) => {
@@ -352,7 +347,10 @@ mod tests {
 
     #[test]
     fn kinds_parse_and_list_what_is_accepted() {
-        assert_eq!("dockercfg".parse(), Ok(DocumentKind::Listed(&dockercfg::Dockercfg)));
+        assert_eq!(
+            "dockercfg".parse(),
+            Ok(DocumentKind::Listed(&dockercfg::Dockercfg))
+        );
         let mut names = DocumentKind::ALL.map(DocumentKind::name).to_vec();
         names.sort();
         names.dedup();

@@ -117,7 +117,6 @@ impl Validator<'_> {
             }
         }
         Ok(match kind {
-            DocumentKind::DockerConfig => DocumentSpec::DockerConfig,
             DocumentKind::Listed(kind) => DocumentSpec::Listed(kind),
             DocumentKind::ContainersAuth => DocumentSpec::ContainersAuth,
             DocumentKind::MesosArchive => DocumentSpec::MesosArchive,
