@@ -1,12 +1,28 @@
 //! `containers-auth`: the `auth.json` of podman, skopeo and buildah (containers/image, FORMATS.md §2).
 
 use super::docker_config::config_file;
-use super::to_json;
+use super::{Kind, to_json};
 use crate::credentials::{Credential, RegistryCredential};
+
+pub struct ContainersAuth;
+
+impl Kind for ContainersAuth {
+    fn name(&self) -> &'static str {
+        "containers-auth"
+    }
+
+    fn extension(&self) -> &'static str {
+        "json"
+    }
+
+    fn build(&self, registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
+        build(registries)
+    }
+}
 
 /// Like docker-config, but keyed `host[:port][/namespace]`: containers/image looks up the
 /// most specific namespace first, so one host can carry a robot per organisation.
-pub fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
+fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
     for r in registries {
         if let (Credential::Helper { .. }, Some(_)) = (&r.credential, r.address.namespace()) {
             return Err(format!(

@@ -31,7 +31,11 @@ pub trait Kind: Sync {
 }
 
 /// The document kinds behind the trait (the others are still variants below).
-pub static DOCUMENTS: [&dyn Kind; 2] = [&dockercfg::Dockercfg, &docker_config::DockerConfig];
+pub static DOCUMENTS: [&dyn Kind; 3] = [
+    &dockercfg::Dockercfg,
+    &docker_config::DockerConfig,
+    &containers_auth::ContainersAuth,
+];
 
 // Kinds are told apart by name: the inventory's spelling is unique (a unit test checks).
 impl PartialEq for dyn Kind {
@@ -52,7 +56,6 @@ impl fmt::Debug for dyn Kind {
 pub enum DocumentKind {
     /// A kind behind the `Kind` trait.
     Listed(&'static dyn Kind),
-    ContainersAuth,
     KubernetesSecret,
     RktAuth,
     MesosArchive,
@@ -65,7 +68,7 @@ impl DocumentKind {
     pub const ALL: [DocumentKind; 9] = [
         DocumentKind::Listed(&docker_config::DockerConfig),
         DocumentKind::Listed(&dockercfg::Dockercfg),
-        DocumentKind::ContainersAuth,
+        DocumentKind::Listed(&containers_auth::ContainersAuth),
         DocumentKind::KubernetesSecret,
         DocumentKind::RktAuth,
         DocumentKind::MesosArchive,
@@ -77,7 +80,6 @@ impl DocumentKind {
     pub fn name(self) -> &'static str {
         match self {
             DocumentKind::Listed(kind) => kind.name(),
-            DocumentKind::ContainersAuth => "containers-auth",
             DocumentKind::KubernetesSecret => "kubernetes-secret",
             DocumentKind::RktAuth => "rkt-auth",
             DocumentKind::MesosArchive => "mesos-archive",
@@ -133,7 +135,6 @@ impl FromStr for DocumentKind {
 pub enum DocumentSpec {
     /// A kind behind the `Kind` trait, which takes no options.
     Listed(&'static dyn Kind),
-    ContainersAuth,
     KubernetesSecret(SecretOptions),
     RktAuth(RktKind),
     MesosArchive,
@@ -146,7 +147,6 @@ impl DocumentSpec {
     pub fn kind(&self) -> DocumentKind {
         match self {
             DocumentSpec::Listed(kind) => DocumentKind::Listed(*kind),
-            DocumentSpec::ContainersAuth => DocumentKind::ContainersAuth,
             DocumentSpec::KubernetesSecret(_) => DocumentKind::KubernetesSecret,
             DocumentSpec::RktAuth(_) => DocumentKind::RktAuth,
             DocumentSpec::MesosArchive => DocumentKind::MesosArchive,
@@ -225,7 +225,6 @@ pub fn build(
     };
     match spec {
         DocumentSpec::Listed(listed) => single(listed.build(registries)),
-        DocumentSpec::ContainersAuth => single(containers_auth::build(registries)),
         DocumentSpec::KubernetesSecret(options) => {
             single(kubernetes_secret::build(options, registries))
         }

@@ -118,7 +118,6 @@ impl Validator<'_> {
         }
         Ok(match kind {
             DocumentKind::Listed(kind) => DocumentSpec::Listed(kind),
-            DocumentKind::ContainersAuth => DocumentSpec::ContainersAuth,
             DocumentKind::MesosArchive => DocumentSpec::MesosArchive,
             DocumentKind::DroneRegistry => DocumentSpec::DroneRegistry,
             DocumentKind::KubernetesSecret => DocumentSpec::KubernetesSecret(self.secret_options(
