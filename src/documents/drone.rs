@@ -1,12 +1,28 @@
 //! `drone-registry`: the global registry credentials file of Drone and drone-registry-plugin (FORMATS.md §6).
 
-use super::keyed;
+use super::{Kind, keyed};
 use crate::credentials::{Credential, RegistryCredential};
 use crate::yaml;
 
+pub struct DroneRegistry;
+
+impl Kind for DroneRegistry {
+    fn name(&self) -> &'static str {
+        "drone-registry"
+    }
+
+    fn extension(&self) -> &'static str {
+        "yaml"
+    }
+
+    fn build(&self, registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
+        build(registries)
+    }
+}
+
 /// A YAML list, one entry per registry, in inventory order. Values are scalars that parse
 /// back exactly; a multi-line password (a GCR `_json_key`) becomes a block scalar.
-pub fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
+fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
     // Drone matches the bare host, so two namespaces of one host would be ambiguous.
     keyed(registries, |r| r.address.drone_address(), |_| Ok(()))?;
     let mut out = String::new();

@@ -31,10 +31,11 @@ pub trait Kind: Sync {
 }
 
 /// The document kinds behind the trait (the others are still variants below).
-pub static DOCUMENTS: [&dyn Kind; 3] = [
+pub static DOCUMENTS: [&dyn Kind; 4] = [
     &dockercfg::Dockercfg,
     &docker_config::DockerConfig,
     &containers_auth::ContainersAuth,
+    &drone::DroneRegistry,
 ];
 
 // Kinds are told apart by name: the inventory's spelling is unique (a unit test checks).
@@ -61,7 +62,6 @@ pub enum DocumentKind {
     MesosArchive,
     MarathonApp,
     MarathonPod,
-    DroneRegistry,
 }
 
 impl DocumentKind {
@@ -74,7 +74,7 @@ impl DocumentKind {
         DocumentKind::MesosArchive,
         DocumentKind::MarathonApp,
         DocumentKind::MarathonPod,
-        DocumentKind::DroneRegistry,
+        DocumentKind::Listed(&drone::DroneRegistry),
     ];
 
     pub fn name(self) -> &'static str {
@@ -85,13 +85,12 @@ impl DocumentKind {
             DocumentKind::MesosArchive => "mesos-archive",
             DocumentKind::MarathonApp => "marathon-app",
             DocumentKind::MarathonPod => "marathon-pod",
-            DocumentKind::DroneRegistry => "drone-registry",
         }
     }
 
     pub fn extension(self) -> &'static str {
         match self {
-            DocumentKind::KubernetesSecret | DocumentKind::DroneRegistry => "yaml",
+            DocumentKind::KubernetesSecret => "yaml",
             DocumentKind::MesosArchive => "tar.gz",
             DocumentKind::Listed(kind) => kind.extension(),
             _ => "json",
@@ -140,7 +139,6 @@ pub enum DocumentSpec {
     MesosArchive,
     MarathonApp(MarathonOptions),
     MarathonPod(MarathonOptions),
-    DroneRegistry,
 }
 
 impl DocumentSpec {
@@ -152,7 +150,6 @@ impl DocumentSpec {
             DocumentSpec::MesosArchive => DocumentKind::MesosArchive,
             DocumentSpec::MarathonApp(_) => DocumentKind::MarathonApp,
             DocumentSpec::MarathonPod(_) => DocumentKind::MarathonPod,
-            DocumentSpec::DroneRegistry => DocumentKind::DroneRegistry,
         }
     }
 }
@@ -241,7 +238,6 @@ pub fn build(
         DocumentSpec::MesosArchive => single(mesos::archive(registries)),
         DocumentSpec::MarathonApp(options) => single(Ok(mesos::marathon_app(options))),
         DocumentSpec::MarathonPod(options) => single(mesos::marathon_pod(options)),
-        DocumentSpec::DroneRegistry => single(drone::build(registries)),
     }
     .map_err(|message| DocumentError { kind, message })
 }

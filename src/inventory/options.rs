@@ -119,7 +119,6 @@ impl Validator<'_> {
         Ok(match kind {
             DocumentKind::Listed(kind) => DocumentSpec::Listed(kind),
             DocumentKind::MesosArchive => DocumentSpec::MesosArchive,
-            DocumentKind::DroneRegistry => DocumentSpec::DroneRegistry,
             DocumentKind::KubernetesSecret => DocumentSpec::KubernetesSecret(self.secret_options(
                 &format!("{at}.secret"),
                 raw.secret,
