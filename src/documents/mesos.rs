@@ -7,12 +7,28 @@ use std::io::Write;
 use flate2::{Compression, GzBuilder};
 use serde::{Serialize, Serializer};
 
-use super::{MarathonOptions, docker_config, to_json_indented};
+use super::{Kind, MarathonOptions, docker_config, to_json_indented};
 use crate::credentials::RegistryCredential;
+
+pub struct MesosArchive;
+
+impl Kind for MesosArchive {
+    fn name(&self) -> &'static str {
+        "mesos-archive"
+    }
+
+    fn extension(&self) -> &'static str {
+        "tar.gz"
+    }
+
+    fn build(&self, registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
+        archive(registries)
+    }
+}
 
 /// `.docker/` and `.docker/config.json`, reproducible to the byte: fixed order, modes,
 /// owner 0/0 and mtime 0, and a gzip header without name or time.
-pub fn archive(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
+fn archive(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
     let config = docker_config::build(registries)?;
     let mut tar = tar::Builder::new(Vec::new());
     let entry = |path: &str, kind: tar::EntryType, mode: u32, size: usize| {

@@ -31,11 +31,12 @@ pub trait Kind: Sync {
 }
 
 /// The document kinds behind the trait (the others are still variants below).
-pub static DOCUMENTS: [&dyn Kind; 4] = [
+pub static DOCUMENTS: [&dyn Kind; 5] = [
     &dockercfg::Dockercfg,
     &docker_config::DockerConfig,
     &containers_auth::ContainersAuth,
     &drone::DroneRegistry,
+    &mesos::MesosArchive,
 ];
 
 // Kinds are told apart by name: the inventory's spelling is unique (a unit test checks).
@@ -59,7 +60,6 @@ pub enum DocumentKind {
     Listed(&'static dyn Kind),
     KubernetesSecret,
     RktAuth,
-    MesosArchive,
     MarathonApp,
     MarathonPod,
 }
@@ -71,7 +71,7 @@ impl DocumentKind {
         DocumentKind::Listed(&containers_auth::ContainersAuth),
         DocumentKind::KubernetesSecret,
         DocumentKind::RktAuth,
-        DocumentKind::MesosArchive,
+        DocumentKind::Listed(&mesos::MesosArchive),
         DocumentKind::MarathonApp,
         DocumentKind::MarathonPod,
         DocumentKind::Listed(&drone::DroneRegistry),
@@ -82,7 +82,6 @@ impl DocumentKind {
             DocumentKind::Listed(kind) => kind.name(),
             DocumentKind::KubernetesSecret => "kubernetes-secret",
             DocumentKind::RktAuth => "rkt-auth",
-            DocumentKind::MesosArchive => "mesos-archive",
             DocumentKind::MarathonApp => "marathon-app",
             DocumentKind::MarathonPod => "marathon-pod",
         }
@@ -91,7 +90,6 @@ impl DocumentKind {
     pub fn extension(self) -> &'static str {
         match self {
             DocumentKind::KubernetesSecret => "yaml",
-            DocumentKind::MesosArchive => "tar.gz",
             DocumentKind::Listed(kind) => kind.extension(),
             _ => "json",
         }
@@ -136,7 +134,6 @@ pub enum DocumentSpec {
     Listed(&'static dyn Kind),
     KubernetesSecret(SecretOptions),
     RktAuth(RktKind),
-    MesosArchive,
     MarathonApp(MarathonOptions),
     MarathonPod(MarathonOptions),
 }
@@ -147,7 +144,6 @@ impl DocumentSpec {
             DocumentSpec::Listed(kind) => DocumentKind::Listed(*kind),
             DocumentSpec::KubernetesSecret(_) => DocumentKind::KubernetesSecret,
             DocumentSpec::RktAuth(_) => DocumentKind::RktAuth,
-            DocumentSpec::MesosArchive => DocumentKind::MesosArchive,
             DocumentSpec::MarathonApp(_) => DocumentKind::MarathonApp,
             DocumentSpec::MarathonPod(_) => DocumentKind::MarathonPod,
         }
@@ -235,7 +231,6 @@ pub fn build(
                 })
                 .collect()
         }),
-        DocumentSpec::MesosArchive => single(mesos::archive(registries)),
         DocumentSpec::MarathonApp(options) => single(Ok(mesos::marathon_app(options))),
         DocumentSpec::MarathonPod(options) => single(mesos::marathon_pod(options)),
     }

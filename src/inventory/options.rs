@@ -118,7 +118,6 @@ impl Validator<'_> {
         }
         Ok(match kind {
             DocumentKind::Listed(kind) => DocumentSpec::Listed(kind),
-            DocumentKind::MesosArchive => DocumentSpec::MesosArchive,
             DocumentKind::KubernetesSecret => DocumentSpec::KubernetesSecret(self.secret_options(
                 &format!("{at}.secret"),
                 raw.secret,
