@@ -1,7 +1,7 @@
 //! `containers-auth`: the `auth.json` of podman, skopeo and buildah (containers/image, FORMATS.md §2).
 
 use super::docker_config::config_file;
-use super::{Kind, to_json};
+use super::{DocFile, Kind, Options, to_json};
 use crate::credentials::{Credential, RegistryCredential};
 
 pub struct ContainersAuth;
@@ -15,8 +15,12 @@ impl Kind for ContainersAuth {
         "json"
     }
 
-    fn build(&self, registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
-        build(registries)
+    fn build(
+        &self,
+        _: &Options,
+        registries: &[RegistryCredential],
+    ) -> Result<Vec<DocFile>, String> {
+        build(registries).map(DocFile::one)
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Kind, basic_auth, keyed, to_json};
+use super::{DocFile, Kind, Options, basic_auth, keyed, to_json};
 use crate::credentials::{Credential, RegistryCredential};
 
 pub struct DockerConfig;
@@ -19,8 +19,12 @@ impl Kind for DockerConfig {
         "json"
     }
 
-    fn build(&self, registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
-        build(registries)
+    fn build(
+        &self,
+        _: &Options,
+        registries: &[RegistryCredential],
+    ) -> Result<Vec<DocFile>, String> {
+        build(registries).map(DocFile::one)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Kind, basic_auth, keyed, to_json};
+use super::{DocFile, Kind, Options, basic_auth, keyed, to_json};
 use crate::credentials::{Credential, RegistryCredential};
 
 pub struct Dockercfg;
@@ -16,8 +16,12 @@ impl Kind for Dockercfg {
         "json"
     }
 
-    fn build(&self, registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
-        build(registries)
+    fn build(
+        &self,
+        _: &Options,
+        registries: &[RegistryCredential],
+    ) -> Result<Vec<DocFile>, String> {
+        build(registries).map(DocFile::one)
     }
 }
 

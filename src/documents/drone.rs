@@ -1,6 +1,6 @@
 //! `drone-registry`: the global registry credentials file of Drone and drone-registry-plugin (FORMATS.md §6).
 
-use super::{Kind, keyed};
+use super::{DocFile, Kind, Options, keyed};
 use crate::credentials::{Credential, RegistryCredential};
 use crate::yaml;
 
@@ -15,8 +15,12 @@ impl Kind for DroneRegistry {
         "yaml"
     }
 
-    fn build(&self, registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
-        build(registries)
+    fn build(
+        &self,
+        _: &Options,
+        registries: &[RegistryCredential],
+    ) -> Result<Vec<DocFile>, String> {
+        build(registries).map(DocFile::one)
     }
 }
 

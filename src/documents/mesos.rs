@@ -7,7 +7,7 @@ use std::io::Write;
 use flate2::{Compression, GzBuilder};
 use serde::{Serialize, Serializer};
 
-use super::{Kind, MarathonOptions, docker_config, to_json_indented};
+use super::{DocFile, Kind, MarathonOptions, Options, docker_config, to_json_indented};
 use crate::credentials::RegistryCredential;
 
 pub struct MesosArchive;
@@ -21,8 +21,12 @@ impl Kind for MesosArchive {
         "tar.gz"
     }
 
-    fn build(&self, registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
-        archive(registries)
+    fn build(
+        &self,
+        _: &Options,
+        registries: &[RegistryCredential],
+    ) -> Result<Vec<DocFile>, String> {
+        archive(registries).map(DocFile::one)
     }
 }
 

@@ -9,25 +9,89 @@ mod kubernetes_secret;
 mod mesos;
 mod rkt;
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::credentials::RegistryCredential;
 
-/// One document kind behind the trait: what the inventory calls it, how its file is
-/// named, and how it is built from resolved registries.
+/// One document kind behind the trait: what the inventory calls it, how its files are
+/// named, the options block it reads, and how it is built from resolved registries.
 pub trait Kind: Sync {
     /// The name a target's `format:` and a file entry's `document:` use.
     fn name(&self) -> &'static str;
     /// The extension of its file when it is written as a target (`<target>.<extension>`)
     /// or an artifact.
     fn extension(&self) -> &'static str;
-    /// The document's bytes, keyed the way its consumer looks registries up; an error
+    /// The key of the options block it reads on its target or file entry, if any.
+    fn options_key(&self) -> Option<&'static str> {
+        None
+    }
+    /// Its options, read and validated from that block (`None` when absent). `target` is
+    /// the target's name when the document is the target itself: it gives defaults that
+    /// a file entry must spell out (a Secret's name).
+    fn options(
+        &self,
+        _block: Option<serde_yaml::Value>,
+        _target: Option<&str>,
+    ) -> Result<Options, OptionsError> {
+        Ok(Options::none())
+    }
+    /// The document's file(s), keyed the way its consumer looks registries up; an error
     /// says which registry it cannot carry and why.
-    fn build(&self, registries: &[RegistryCredential]) -> Result<Vec<u8>, String>;
+    fn build(
+        &self,
+        options: &Options,
+        registries: &[RegistryCredential],
+    ) -> Result<Vec<DocFile>, String>;
+}
+
+/// A document's validated options, opaque to all but the document's own module.
+#[derive(Clone)]
+pub struct Options(Arc<dyn Any + Send + Sync>);
+
+impl Options {
+    pub fn new<T: Any + Send + Sync>(options: T) -> Options {
+        Options(Arc::new(options))
+    }
+
+    fn none() -> Options {
+        Options::new(())
+    }
+
+    /// The options as the document's module made them.
+    pub fn get<T: Any>(&self) -> &T {
+        self.0
+            .downcast_ref()
+            .expect("a document reads back the options it made")
+    }
+}
+
+/// A problem in a document's options: the field, relative to the target or file entry
+/// (`secret.name`; empty for the entry itself), and what is wrong.
+#[derive(Debug, PartialEq, Eq)]
+pub struct OptionsError {
+    pub field: String,
+    pub message: String,
+}
+
+/// One file of a document: its name in the document's folder (for a document made of
+/// one file per registry), or none, and its bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocFile {
+    pub name: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+impl DocFile {
+    /// The one file of a single-file document.
+    pub fn one(bytes: Vec<u8>) -> Vec<DocFile> {
+        vec![DocFile { name: None, bytes }]
+    }
 }
 
 /// The document kinds behind the trait (the others are still variants below).
@@ -128,20 +192,26 @@ impl FromStr for DocumentKind {
 }
 
 /// A document kind with the options the inventory gave for it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone)]
 pub enum DocumentSpec {
-    /// A kind behind the `Kind` trait, which takes no options.
-    Listed(&'static dyn Kind),
+    /// A kind behind the `Kind` trait, with its options.
+    Listed(&'static dyn Kind, Options),
     KubernetesSecret(SecretOptions),
     RktAuth(RktKind),
     MarathonApp(MarathonOptions),
     MarathonPod(MarathonOptions),
 }
 
+impl fmt::Debug for DocumentSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DocumentSpec({})", self.kind())
+    }
+}
+
 impl DocumentSpec {
     pub fn kind(&self) -> DocumentKind {
         match self {
-            DocumentSpec::Listed(kind) => DocumentKind::Listed(*kind),
+            DocumentSpec::Listed(kind, _) => DocumentKind::Listed(*kind),
             DocumentSpec::KubernetesSecret(_) => DocumentKind::KubernetesSecret,
             DocumentSpec::RktAuth(_) => DocumentKind::RktAuth,
             DocumentSpec::MarathonApp(_) => DocumentKind::MarathonApp,
@@ -217,7 +287,16 @@ pub fn build(
         })
     };
     match spec {
-        DocumentSpec::Listed(listed) => single(listed.build(registries)),
+        DocumentSpec::Listed(listed, options) => listed.build(options, registries).map(|files| {
+            files
+                .into_iter()
+                .map(|f| Document {
+                    kind,
+                    file_name: f.name,
+                    bytes: f.bytes,
+                })
+                .collect()
+        }),
         DocumentSpec::KubernetesSecret(options) => {
             single(kubernetes_secret::build(options, registries))
         }

@@ -4,7 +4,9 @@ use std::path::Path;
 
 use super::raw::{RawCliOptions, RawMarathonOptions, RawRktOptions, RawSecretOptions};
 use super::{InventoryError, SourceMap, Validator, serde_error};
-use crate::documents::{DocumentKind, DocumentSpec, MarathonOptions, RktKind, SecretOptions};
+use crate::documents::{
+    DocumentKind, DocumentSpec, MarathonOptions, OptionsError, RktKind, SecretOptions,
+};
 use crate::yaml;
 
 /// Options whose values are numbers or booleans; every other value is a string.
@@ -117,7 +119,11 @@ impl Validator<'_> {
             }
         }
         Ok(match kind {
-            DocumentKind::Listed(kind) => DocumentSpec::Listed(kind),
+            DocumentKind::Listed(kind) => DocumentSpec::Listed(
+                kind,
+                kind.options(None, target_name)
+                    .map_err(|e| self.options_error(at, e))?,
+            ),
             DocumentKind::KubernetesSecret => DocumentSpec::KubernetesSecret(self.secret_options(
                 &format!("{at}.secret"),
                 raw.secret,
@@ -151,6 +157,18 @@ impl Validator<'_> {
                 }
             }
         })
+    }
+
+    /// A document's options problem, placed under the target or file entry `at`.
+    fn options_error(&self, at: &str, e: OptionsError) -> InventoryError {
+        let field = match e.field.as_str() {
+            "" => at.to_string(),
+            field => format!("{at}.{field}"),
+        };
+        InventoryError::Invalid {
+            origin: self.map.origin(&field),
+            message: e.message,
+        }
     }
 
     fn secret_options(
