@@ -4,10 +4,139 @@
 use std::collections::BTreeMap;
 
 use base64::Engine;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::{SecretOptions, basic_auth, go_json, keyed};
+use super::{DocFile, Kind, Options, OptionsError, basic_auth, go_json, keyed, read_block};
 use crate::credentials::{Credential, RegistryCredential};
+
+pub struct KubernetesSecret;
+
+impl Kind for KubernetesSecret {
+    fn name(&self) -> &'static str {
+        "kubernetes-secret"
+    }
+
+    fn extension(&self) -> &'static str {
+        "yaml"
+    }
+
+    fn options_key(&self) -> Option<&'static str> {
+        Some("secret")
+    }
+
+    fn options(
+        &self,
+        block: Option<serde_yaml::Value>,
+        target: Option<&str>,
+    ) -> Result<Options, OptionsError> {
+        let raw: RawOptions = read_block("secret", block)?.unwrap_or_default();
+        raw.validate(target).map(Options::new)
+    }
+
+    fn build(
+        &self,
+        options: &Options,
+        registries: &[RegistryCredential],
+    ) -> Result<Vec<DocFile>, String> {
+        build(options.get(), registries).map(DocFile::one)
+    }
+}
+
+/// The `secret:` block as written.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawOptions {
+    name: Option<String>,
+    namespace: Option<String>,
+    #[serde(rename = "type")]
+    secret_type: Option<String>,
+    service_account: Option<String>,
+}
+
+/// The Secret's name and namespace, its type, and an optional ServiceAccount that pulls
+/// with it.
+#[derive(Clone, Debug, PartialEq)]
+struct SecretOptions {
+    name: String,
+    namespace: Option<String>,
+    legacy_dockercfg: bool,
+    service_account: Option<String>,
+}
+
+fn problem(field: &str, message: impl Into<String>) -> OptionsError {
+    OptionsError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+impl RawOptions {
+    fn validate(self, target: Option<&str>) -> Result<SecretOptions, OptionsError> {
+        let name = match (self.name, target) {
+            (Some(name), _) => name,
+            (None, Some(target)) => target.to_string(),
+            (None, None) => {
+                return Err(problem(
+                    "secret",
+                    "a kubernetes-secret placed on a node needs `secret: {name: …}`",
+                ));
+            }
+        };
+        kubernetes_name("secret.name", &name, 253)?;
+        if let Some(ns) = &self.namespace {
+            kubernetes_name("secret.namespace", ns, 63)?;
+            if ns.contains('.') {
+                return Err(problem(
+                    "secret.namespace",
+                    "a namespace is a DNS label: no `.`",
+                ));
+            }
+        }
+        if let Some(account) = &self.service_account {
+            kubernetes_name("secret.service_account", account, 253)?;
+        }
+        let legacy_dockercfg = match self.secret_type.as_deref() {
+            None | Some("dockerconfigjson" | "kubernetes.io/dockerconfigjson") => false,
+            Some("dockercfg" | "kubernetes.io/dockercfg") => true,
+            Some(other) => {
+                return Err(problem(
+                    "secret.type",
+                    format!("unknown secret type `{other}`; accepted: dockerconfigjson, dockercfg"),
+                ));
+            }
+        };
+        Ok(SecretOptions {
+            name,
+            namespace: self.namespace,
+            legacy_dockercfg,
+            service_account: self.service_account,
+        })
+    }
+}
+
+/// A DNS-1123 subdomain (or label, with `max` 63), as the API server requires.
+fn kubernetes_name(field: &str, name: &str, max: usize) -> Result<(), OptionsError> {
+    let ok = !name.is_empty()
+        && name.len() <= max
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(problem(
+            field,
+            format!(
+                "`{name}` is not a Kubernetes name: lower-case letters, digits, `-` and `.`, at most {max} characters, starting and ending alphanumeric"
+            ),
+        ))
+    }
+}
 
 /// One entry as kubectl marshals it: field order username, password, email (omitted
 /// when empty), auth. kubelet reads these fields and no identity tokens.
@@ -25,10 +154,7 @@ struct DockerConfigJson<'a> {
     auths: BTreeMap<String, Entry<'a>>,
 }
 
-pub fn build(
-    options: &SecretOptions,
-    registries: &[RegistryCredential],
-) -> Result<Vec<u8>, String> {
+fn build(options: &SecretOptions, registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
     let entries = keyed(
         registries,
         |r| r.address.docker_key(),

@@ -95,12 +95,13 @@ impl DocFile {
 }
 
 /// The document kinds behind the trait (the others are still variants below).
-pub static DOCUMENTS: [&dyn Kind; 5] = [
+pub static DOCUMENTS: [&dyn Kind; 6] = [
     &dockercfg::Dockercfg,
     &docker_config::DockerConfig,
     &containers_auth::ContainersAuth,
     &drone::DroneRegistry,
     &mesos::MesosArchive,
+    &kubernetes_secret::KubernetesSecret,
 ];
 
 // Kinds are told apart by name: the inventory's spelling is unique (a unit test checks).
@@ -122,7 +123,6 @@ impl fmt::Debug for dyn Kind {
 pub enum DocumentKind {
     /// A kind behind the `Kind` trait.
     Listed(&'static dyn Kind),
-    KubernetesSecret,
     RktAuth,
     MarathonApp,
     MarathonPod,
@@ -133,7 +133,7 @@ impl DocumentKind {
         DocumentKind::Listed(&docker_config::DockerConfig),
         DocumentKind::Listed(&dockercfg::Dockercfg),
         DocumentKind::Listed(&containers_auth::ContainersAuth),
-        DocumentKind::KubernetesSecret,
+        DocumentKind::Listed(&kubernetes_secret::KubernetesSecret),
         DocumentKind::RktAuth,
         DocumentKind::Listed(&mesos::MesosArchive),
         DocumentKind::MarathonApp,
@@ -144,7 +144,6 @@ impl DocumentKind {
     pub fn name(self) -> &'static str {
         match self {
             DocumentKind::Listed(kind) => kind.name(),
-            DocumentKind::KubernetesSecret => "kubernetes-secret",
             DocumentKind::RktAuth => "rkt-auth",
             DocumentKind::MarathonApp => "marathon-app",
             DocumentKind::MarathonPod => "marathon-pod",
@@ -153,10 +152,38 @@ impl DocumentKind {
 
     pub fn extension(self) -> &'static str {
         match self {
-            DocumentKind::KubernetesSecret => "yaml",
             DocumentKind::Listed(kind) => kind.extension(),
             _ => "json",
         }
+    }
+
+    /// The key of the options block the kind reads, if any.
+    pub fn options_key(self) -> Option<&'static str> {
+        match self {
+            DocumentKind::Listed(kind) => kind.options_key(),
+            DocumentKind::RktAuth => Some("rkt"),
+            DocumentKind::MarathonApp | DocumentKind::MarathonPod => Some("marathon"),
+        }
+    }
+
+    /// The kinds that read the options block `key`, as a sentence lists them.
+    pub fn reading(key: &str) -> String {
+        sentence(
+            DocumentKind::ALL
+                .iter()
+                .filter(|k| k.options_key() == Some(key))
+                .map(|k| k.name()),
+        )
+    }
+
+    /// The kinds that read an options block, as a sentence lists them.
+    pub fn with_options() -> String {
+        sentence(
+            DocumentKind::ALL
+                .iter()
+                .filter(|k| k.options_key().is_some())
+                .map(|k| k.name()),
+        )
     }
 
     /// Whether the document is one file per registry, placed into a folder.
@@ -196,7 +223,6 @@ impl FromStr for DocumentKind {
 pub enum DocumentSpec {
     /// A kind behind the `Kind` trait, with its options.
     Listed(&'static dyn Kind, Options),
-    KubernetesSecret(SecretOptions),
     RktAuth(RktKind),
     MarathonApp(MarathonOptions),
     MarathonPod(MarathonOptions),
@@ -212,22 +238,11 @@ impl DocumentSpec {
     pub fn kind(&self) -> DocumentKind {
         match self {
             DocumentSpec::Listed(kind, _) => DocumentKind::Listed(*kind),
-            DocumentSpec::KubernetesSecret(_) => DocumentKind::KubernetesSecret,
             DocumentSpec::RktAuth(_) => DocumentKind::RktAuth,
             DocumentSpec::MarathonApp(_) => DocumentKind::MarathonApp,
             DocumentSpec::MarathonPod(_) => DocumentKind::MarathonPod,
         }
     }
-}
-
-/// `kubernetes-secret` options: the Secret's name and namespace, its type, and an
-/// optional ServiceAccount that pulls with it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SecretOptions {
-    pub name: String,
-    pub namespace: Option<String>,
-    pub legacy_dockercfg: bool,
-    pub service_account: Option<String>,
 }
 
 /// Which of rkt's two auth file kinds to write (FORMATS.md §4).
@@ -297,9 +312,6 @@ pub fn build(
                 })
                 .collect()
         }),
-        DocumentSpec::KubernetesSecret(options) => {
-            single(kubernetes_secret::build(options, registries))
-        }
         DocumentSpec::RktAuth(rkt_kind) => rkt::build(*rkt_kind, registries).map(|files| {
             files
                 .into_iter()
@@ -314,6 +326,38 @@ pub fn build(
         DocumentSpec::MarathonPod(options) => single(mesos::marathon_pod(options)),
     }
     .map_err(|message| DocumentError { kind, message })
+}
+
+/// Names as a sentence lists them: "a", "a and b", "a, b and c".
+fn sentence<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
+}
+
+/// A document's options block read as `T`, or `None` when it is absent; a problem names
+/// the field under `key` it concerns.
+fn read_block<T: serde::de::DeserializeOwned>(
+    key: &str,
+    block: Option<serde_yaml::Value>,
+) -> Result<Option<T>, OptionsError> {
+    let Some(block) = block else {
+        return Ok(None);
+    };
+    serde_path_to_error::deserialize(block)
+        .map(Some)
+        .map_err(|e| {
+            let path = e.path().to_string();
+            OptionsError {
+                field: match path.as_str() {
+                    "." => key.to_string(),
+                    path => format!("{key}.{path}"),
+                },
+                message: e.into_inner().to_string(),
+            }
+        })
 }
 
 /// The `auth` value every docker-style consumer reads: padded standard base64 of `user:password`.

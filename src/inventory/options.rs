@@ -2,11 +2,9 @@
 
 use std::path::Path;
 
-use super::raw::{RawCliOptions, RawMarathonOptions, RawRktOptions, RawSecretOptions};
+use super::raw::{RawCliOptions, RawMarathonOptions, RawRktOptions};
 use super::{InventoryError, SourceMap, Validator, serde_error};
-use crate::documents::{
-    DocumentKind, DocumentSpec, MarathonOptions, OptionsError, RktKind, SecretOptions,
-};
+use crate::documents::{DocumentKind, DocumentSpec, MarathonOptions, OptionsError, RktKind};
 use crate::yaml;
 
 /// Options whose values are numbers or booleans; every other value is a string.
@@ -18,21 +16,20 @@ pub fn document_spec_from_cli(
     kind: DocumentKind,
     sets: &[(String, String)],
 ) -> Result<DocumentSpec, InventoryError> {
-    let block = match kind {
-        DocumentKind::KubernetesSecret => "secret",
-        DocumentKind::RktAuth => "rkt",
-        DocumentKind::MarathonApp | DocumentKind::MarathonPod => "marathon",
-        _ => "",
-    };
     let map = SourceMap::build(Path::new("--set"), "");
-    if block.is_empty() && !sets.is_empty() {
-        return Err(InventoryError::Invalid {
-            origin: map.origin(""),
-            message: format!(
-                "{kind} takes no options; --set is for kubernetes-secret, rkt-auth, marathon-app and marathon-pod"
-            ),
-        });
-    }
+    let block = match kind.options_key() {
+        Some(block) => block,
+        None if sets.is_empty() => "",
+        None => {
+            return Err(InventoryError::Invalid {
+                origin: map.origin(""),
+                message: format!(
+                    "{kind} takes no options; --set is for {}",
+                    DocumentKind::with_options()
+                ),
+            });
+        }
+    };
     let mut text = String::new();
     if !sets.is_empty() {
         text = format!("{block}:\n");
@@ -81,7 +78,7 @@ pub fn document_spec_from_cli(
 /// The option blocks of one document target or file entry, as written.
 #[derive(Default)]
 pub struct RawOptions {
-    pub secret: Option<RawSecretOptions>,
+    pub secret: Option<serde_yaml::Value>,
     pub rkt: Option<RawRktOptions>,
     pub marathon: Option<RawMarathonOptions>,
 }
@@ -96,39 +93,33 @@ impl Validator<'_> {
         raw: RawOptions,
         target_name: Option<&str>,
     ) -> Result<DocumentSpec, InventoryError> {
-        let marathon_kind = matches!(kind, DocumentKind::MarathonApp | DocumentKind::MarathonPod);
-        for (key, given, fits) in [
-            (
-                "secret",
-                raw.secret.is_some(),
-                kind == DocumentKind::KubernetesSecret,
-            ),
-            ("rkt", raw.rkt.is_some(), kind == DocumentKind::RktAuth),
-            ("marathon", raw.marathon.is_some(), marathon_kind),
+        for (key, given) in [
+            ("secret", raw.secret.is_some()),
+            ("rkt", raw.rkt.is_some()),
+            ("marathon", raw.marathon.is_some()),
         ] {
-            if given && !fits {
-                let owner = match key {
-                    "secret" => "kubernetes-secret",
-                    "rkt" => "rkt-auth",
-                    _ => "marathon-app and marathon-pod",
-                };
+            if given && kind.options_key() != Some(key) {
                 return self.error(
                     &format!("{at}.{key}"),
-                    format!("`{key}` is for {owner} documents, not {kind}"),
+                    format!(
+                        "`{key}` is for {} documents, not {kind}",
+                        DocumentKind::reading(key)
+                    ),
                 );
             }
         }
         Ok(match kind {
-            DocumentKind::Listed(kind) => DocumentSpec::Listed(
-                kind,
-                kind.options(None, target_name)
-                    .map_err(|e| self.options_error(at, e))?,
-            ),
-            DocumentKind::KubernetesSecret => DocumentSpec::KubernetesSecret(self.secret_options(
-                &format!("{at}.secret"),
-                raw.secret,
-                target_name,
-            )?),
+            DocumentKind::Listed(kind) => {
+                let block = match kind.options_key() {
+                    Some("secret") => raw.secret,
+                    _ => None,
+                };
+                DocumentSpec::Listed(
+                    kind,
+                    kind.options(block, target_name)
+                        .map_err(|e| self.options_error(at, e))?,
+                )
+            }
             DocumentKind::RktAuth => {
                 DocumentSpec::RktAuth(match raw.rkt.as_ref().map(|r| r.kind.as_str()) {
                     None | Some("dockerAuth") => RktKind::DockerAuth,
@@ -168,76 +159,6 @@ impl Validator<'_> {
         InventoryError::Invalid {
             origin: self.map.origin(&field),
             message: e.message,
-        }
-    }
-
-    fn secret_options(
-        &self,
-        at: &str,
-        raw: Option<RawSecretOptions>,
-        target_name: Option<&str>,
-    ) -> Result<SecretOptions, InventoryError> {
-        let raw = raw.unwrap_or_default();
-        let name = match (raw.name, target_name) {
-            (Some(name), _) => name,
-            (None, Some(target)) => target.to_string(),
-            (None, None) => {
-                return self.error(
-                    at,
-                    "a kubernetes-secret placed on a node needs `secret: {name: …}`",
-                );
-            }
-        };
-        self.kubernetes_name(&format!("{at}.name"), &name, 253)?;
-        if let Some(ns) = &raw.namespace {
-            self.kubernetes_name(&format!("{at}.namespace"), ns, 63)?;
-            if ns.contains('.') {
-                return self.error(
-                    &format!("{at}.namespace"),
-                    "a namespace is a DNS label: no `.`",
-                );
-            }
-        }
-        if let Some(account) = &raw.service_account {
-            self.kubernetes_name(&format!("{at}.service_account"), account, 253)?;
-        }
-        let legacy_dockercfg = match raw.secret_type.as_deref() {
-            None | Some("dockerconfigjson" | "kubernetes.io/dockerconfigjson") => false,
-            Some("dockercfg" | "kubernetes.io/dockercfg") => true,
-            Some(other) => {
-                return self.error(
-                    &format!("{at}.type"),
-                    format!("unknown secret type `{other}`; accepted: dockerconfigjson, dockercfg"),
-                );
-            }
-        };
-        Ok(SecretOptions {
-            name,
-            namespace: raw.namespace,
-            legacy_dockercfg,
-            service_account: raw.service_account,
-        })
-    }
-
-    /// A DNS-1123 subdomain (or label, with `max` 63), as the API server requires.
-    fn kubernetes_name(&self, field: &str, name: &str, max: usize) -> Result<(), InventoryError> {
-        let ok = !name.is_empty()
-            && name.len() <= max
-            && name.split('.').all(|label| {
-                !label.is_empty()
-                    && label
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                    && !label.starts_with('-')
-                    && !label.ends_with('-')
-            });
-        if ok {
-            Ok(())
-        } else {
-            self.error(
-                field,
-                format!("`{name}` is not a Kubernetes name: lower-case letters, digits, `-` and `.`, at most {max} characters, starting and ending alphanumeric"),
-            )
         }
     }
 

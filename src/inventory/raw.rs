@@ -30,16 +30,6 @@ pub struct RawRegistry {
     pub aws_secret_access_key: Option<SecretRef>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RawSecretOptions {
-    pub name: Option<String>,
-    pub namespace: Option<String>,
-    #[serde(rename = "type")]
-    pub secret_type: Option<String>,
-    pub service_account: Option<String>,
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRktOptions {
@@ -73,7 +63,7 @@ pub struct RawTarget {
     pub template: Option<String>,
     // Document options, on a document target or a file entry (serde's flatten
     // cannot be combined with deny_unknown_fields, so they are spelled out twice).
-    pub secret: Option<RawSecretOptions>,
+    pub secret: Option<serde_yaml::Value>,
     pub rkt: Option<RawRktOptions>,
     pub marathon: Option<RawMarathonOptions>,
 }
@@ -90,7 +80,7 @@ pub struct RawFile {
     pub delivery: Option<String>,
     // Document options, on a document target or a file entry (serde's flatten
     // cannot be combined with deny_unknown_fields, so they are spelled out twice).
-    pub secret: Option<RawSecretOptions>,
+    pub secret: Option<serde_yaml::Value>,
     pub rkt: Option<RawRktOptions>,
     pub marathon: Option<RawMarathonOptions>,
 }
@@ -105,7 +95,7 @@ pub struct RawRemote {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawCliOptions {
-    pub secret: Option<RawSecretOptions>,
+    pub secret: Option<serde_yaml::Value>,
     pub rkt: Option<RawRktOptions>,
     pub marathon: Option<RawMarathonOptions>,
 }
