@@ -63,20 +63,13 @@ struct SecretOptions {
     service_account: Option<String>,
 }
 
-fn problem(field: &str, message: impl Into<String>) -> OptionsError {
-    OptionsError {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
 impl RawOptions {
     fn validate(self, target: Option<&str>) -> Result<SecretOptions, OptionsError> {
         let name = match (self.name, target) {
             (Some(name), _) => name,
             (None, Some(target)) => target.to_string(),
             (None, None) => {
-                return Err(problem(
+                return Err(OptionsError::at(
                     "secret",
                     "a kubernetes-secret placed on a node needs `secret: {name: …}`",
                 ));
@@ -86,7 +79,7 @@ impl RawOptions {
         if let Some(ns) = &self.namespace {
             kubernetes_name("secret.namespace", ns, 63)?;
             if ns.contains('.') {
-                return Err(problem(
+                return Err(OptionsError::at(
                     "secret.namespace",
                     "a namespace is a DNS label: no `.`",
                 ));
@@ -99,7 +92,7 @@ impl RawOptions {
             None | Some("dockerconfigjson" | "kubernetes.io/dockerconfigjson") => false,
             Some("dockercfg" | "kubernetes.io/dockercfg") => true,
             Some(other) => {
-                return Err(problem(
+                return Err(OptionsError::at(
                     "secret.type",
                     format!("unknown secret type `{other}`; accepted: dockerconfigjson, dockercfg"),
                 ));
@@ -129,7 +122,7 @@ fn kubernetes_name(field: &str, name: &str, max: usize) -> Result<(), OptionsErr
     if ok {
         Ok(())
     } else {
-        Err(problem(
+        Err(OptionsError::at(
             field,
             format!(
                 "`{name}` is not a Kubernetes name: lower-case letters, digits, `-` and `.`, at most {max} characters, starting and ending alphanumeric"

@@ -6,6 +6,7 @@ mod dockercfg;
 mod drone;
 mod go_json;
 mod kubernetes_secret;
+mod marathon;
 mod mesos;
 mod rkt;
 
@@ -79,6 +80,15 @@ pub struct OptionsError {
     pub message: String,
 }
 
+impl OptionsError {
+    pub fn at(field: &str, message: impl Into<String>) -> OptionsError {
+        OptionsError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
 /// One file of a document: its name in the document's folder (for a document made of
 /// one file per registry), or none, and its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,13 +105,15 @@ impl DocFile {
 }
 
 /// The document kinds behind the trait (the others are still variants below).
-pub static DOCUMENTS: [&dyn Kind; 6] = [
+pub static DOCUMENTS: [&dyn Kind; 8] = [
     &dockercfg::Dockercfg,
     &docker_config::DockerConfig,
     &containers_auth::ContainersAuth,
     &drone::DroneRegistry,
     &mesos::MesosArchive,
     &kubernetes_secret::KubernetesSecret,
+    &marathon::MarathonApp,
+    &marathon::MarathonPod,
 ];
 
 // Kinds are told apart by name: the inventory's spelling is unique (a unit test checks).
@@ -124,8 +136,6 @@ pub enum DocumentKind {
     /// A kind behind the `Kind` trait.
     Listed(&'static dyn Kind),
     RktAuth,
-    MarathonApp,
-    MarathonPod,
 }
 
 impl DocumentKind {
@@ -136,8 +146,8 @@ impl DocumentKind {
         DocumentKind::Listed(&kubernetes_secret::KubernetesSecret),
         DocumentKind::RktAuth,
         DocumentKind::Listed(&mesos::MesosArchive),
-        DocumentKind::MarathonApp,
-        DocumentKind::MarathonPod,
+        DocumentKind::Listed(&marathon::MarathonApp),
+        DocumentKind::Listed(&marathon::MarathonPod),
         DocumentKind::Listed(&drone::DroneRegistry),
     ];
 
@@ -145,8 +155,6 @@ impl DocumentKind {
         match self {
             DocumentKind::Listed(kind) => kind.name(),
             DocumentKind::RktAuth => "rkt-auth",
-            DocumentKind::MarathonApp => "marathon-app",
-            DocumentKind::MarathonPod => "marathon-pod",
         }
     }
 
@@ -162,7 +170,6 @@ impl DocumentKind {
         match self {
             DocumentKind::Listed(kind) => kind.options_key(),
             DocumentKind::RktAuth => Some("rkt"),
-            DocumentKind::MarathonApp | DocumentKind::MarathonPod => Some("marathon"),
         }
     }
 
@@ -224,8 +231,6 @@ pub enum DocumentSpec {
     /// A kind behind the `Kind` trait, with its options.
     Listed(&'static dyn Kind, Options),
     RktAuth(RktKind),
-    MarathonApp(MarathonOptions),
-    MarathonPod(MarathonOptions),
 }
 
 impl fmt::Debug for DocumentSpec {
@@ -239,8 +244,6 @@ impl DocumentSpec {
         match self {
             DocumentSpec::Listed(kind, _) => DocumentKind::Listed(*kind),
             DocumentSpec::RktAuth(_) => DocumentKind::RktAuth,
-            DocumentSpec::MarathonApp(_) => DocumentKind::MarathonApp,
-            DocumentSpec::MarathonPod(_) => DocumentKind::MarathonPod,
         }
     }
 }
@@ -252,22 +255,6 @@ pub enum RktKind {
     Auth,
     /// `rktKind: dockerAuth`: docker:// fetches, by registry.
     DockerAuth,
-}
-
-/// `marathon-app` / `marathon-pod` options (FORMATS.md §5).
-#[derive(Clone, Debug, PartialEq)]
-pub struct MarathonOptions {
-    pub id: String,
-    pub image: String,
-    pub cpus: f64,
-    pub mem: f64,
-    pub instances: u32,
-    /// Where agents fetch the mesos-archive (the Docker containerizer path).
-    pub uri: String,
-    /// A DC/OS secret-store path holding the docker-config (the UCR `pullConfig` path).
-    pub secret_source: Option<String>,
-    /// Emit the deprecated `uris` array, as the DC/OS seed does, instead of `fetch`.
-    pub legacy_uris: bool,
 }
 
 /// The bytes of one auth file.
@@ -292,15 +279,6 @@ pub fn build(
     registries: &[RegistryCredential],
 ) -> Result<Vec<Document>, DocumentError> {
     let kind = spec.kind();
-    let single = |bytes: Result<Vec<u8>, String>| {
-        bytes.map(|bytes| {
-            vec![Document {
-                kind,
-                file_name: None,
-                bytes,
-            }]
-        })
-    };
     match spec {
         DocumentSpec::Listed(listed, options) => listed.build(options, registries).map(|files| {
             files
@@ -322,8 +300,6 @@ pub fn build(
                 })
                 .collect()
         }),
-        DocumentSpec::MarathonApp(options) => single(Ok(mesos::marathon_app(options))),
-        DocumentSpec::MarathonPod(options) => single(mesos::marathon_pod(options)),
     }
     .map_err(|message| DocumentError { kind, message })
 }

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use super::raw::{RawCliOptions, RawMarathonOptions, RawRktOptions};
+use super::raw::{RawCliOptions, RawRktOptions};
 use super::{InventoryError, SourceMap, Validator, serde_error};
-use crate::documents::{DocumentKind, DocumentSpec, MarathonOptions, OptionsError, RktKind};
+use crate::documents::{DocumentKind, DocumentSpec, OptionsError, RktKind};
 use crate::yaml;
 
 /// Options whose values are numbers or booleans; every other value is a string.
@@ -80,7 +80,7 @@ pub fn document_spec_from_cli(
 pub struct RawOptions {
     pub secret: Option<serde_yaml::Value>,
     pub rkt: Option<RawRktOptions>,
-    pub marathon: Option<RawMarathonOptions>,
+    pub marathon: Option<serde_yaml::Value>,
 }
 
 impl Validator<'_> {
@@ -112,6 +112,7 @@ impl Validator<'_> {
             DocumentKind::Listed(kind) => {
                 let block = match kind.options_key() {
                     Some("secret") => raw.secret,
+                    Some("marathon") => raw.marathon,
                     _ => None,
                 };
                 DocumentSpec::Listed(
@@ -132,21 +133,6 @@ impl Validator<'_> {
                     }
                 })
             }
-            DocumentKind::MarathonApp | DocumentKind::MarathonPod => {
-                let field = format!("{at}.marathon");
-                let Some(m) = raw.marathon else {
-                    return self.error(
-                        at,
-                        format!("a {kind} needs `marathon: {{image: …}}`, the image it runs"),
-                    );
-                };
-                let options = self.marathon_options(&field, kind, m, target_name)?;
-                if kind == DocumentKind::MarathonApp {
-                    DocumentSpec::MarathonApp(options)
-                } else {
-                    DocumentSpec::MarathonPod(options)
-                }
-            }
         })
     }
 
@@ -160,90 +146,5 @@ impl Validator<'_> {
             origin: self.map.origin(&field),
             message: e.message,
         }
-    }
-
-    fn marathon_options(
-        &self,
-        at: &str,
-        kind: DocumentKind,
-        m: RawMarathonOptions,
-        target_name: Option<&str>,
-    ) -> Result<MarathonOptions, InventoryError> {
-        let id = match (m.id, target_name) {
-            (Some(id), _) => id,
-            (None, Some(target)) => format!("/{target}"),
-            (None, None) => {
-                return self.error(
-                    at,
-                    format!("a {kind} placed on a node needs `marathon: {{id: …}}`"),
-                );
-            }
-        };
-        let segment_ok = |s: &str| {
-            !s.is_empty()
-                && s.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b))
-                && s.as_bytes()[0].is_ascii_alphanumeric()
-                && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()
-        };
-        if !id.starts_with('/') || !id[1..].split('/').all(segment_ok) {
-            return self.error(
-                &format!("{at}.id"),
-                format!("`{id}` is not a Marathon id: an absolute path of lower-case names, e.g. /team/app"),
-            );
-        }
-        if m.image.is_empty() || m.image.chars().any(char::is_whitespace) {
-            return self.error(
-                &format!("{at}.image"),
-                "give the image reference, e.g. registry.example.com/ns/repo:tag",
-            );
-        }
-        for (field, value) in [("cpus", m.cpus), ("mem", m.mem)] {
-            if value.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
-                return self.error(
-                    &format!("{at}.{field}"),
-                    format!("`{field}` is a positive number"),
-                );
-            }
-        }
-        if kind == DocumentKind::MarathonPod {
-            if m.secret_source.is_none() {
-                return self.error(at, "a pod pulls private images only through the DC/OS secret store: give `secret_source`, or use marathon-app with the docker.tar.gz URI");
-            }
-            for (field, given) in [("uri", m.uri.is_some()), ("legacy_uris", m.legacy_uris)] {
-                if given {
-                    return self.error(
-                        &format!("{at}.{field}"),
-                        format!(
-                            "`{field}` is for marathon-app: pods pull through the secret store"
-                        ),
-                    );
-                }
-            }
-        }
-        if m.secret_source.is_some() && (m.uri.is_some() || m.legacy_uris) {
-            return self.error(
-                &format!("{at}.secret_source"),
-                "use either the secret store (`secret_source`) or the docker.tar.gz URI (`uri`, `legacy_uris`), not both",
-            );
-        }
-        if m.secret_source.as_deref().is_some_and(str::is_empty) {
-            return self.error(
-                &format!("{at}.secret_source"),
-                "give the secret's path in the DC/OS secret store, e.g. /mesos-docker/pullConfig",
-            );
-        }
-        Ok(MarathonOptions {
-            id,
-            image: m.image,
-            cpus: m.cpus.unwrap_or(0.1),
-            mem: m.mem.unwrap_or(128.0),
-            instances: m.instances.unwrap_or(1),
-            uri: m
-                .uri
-                .unwrap_or_else(|| "file:///etc/docker.tar.gz".to_string()),
-            secret_source: m.secret_source,
-            legacy_uris: m.legacy_uris,
-        })
     }
 }

@@ -38,20 +38,6 @@ pub struct RawRktOptions {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawMarathonOptions {
-    pub id: Option<String>,
-    pub image: String,
-    pub cpus: Option<f64>,
-    pub mem: Option<f64>,
-    pub instances: Option<u32>,
-    pub uri: Option<String>,
-    pub secret_source: Option<String>,
-    #[serde(default)]
-    pub legacy_uris: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawTarget {
     pub name: String,
     pub format: String,
@@ -65,7 +51,7 @@ pub struct RawTarget {
     // cannot be combined with deny_unknown_fields, so they are spelled out twice).
     pub secret: Option<serde_yaml::Value>,
     pub rkt: Option<RawRktOptions>,
-    pub marathon: Option<RawMarathonOptions>,
+    pub marathon: Option<serde_yaml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -82,7 +68,7 @@ pub struct RawFile {
     // cannot be combined with deny_unknown_fields, so they are spelled out twice).
     pub secret: Option<serde_yaml::Value>,
     pub rkt: Option<RawRktOptions>,
-    pub marathon: Option<RawMarathonOptions>,
+    pub marathon: Option<serde_yaml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -97,5 +83,5 @@ pub struct RawRemote {
 pub struct RawCliOptions {
     pub secret: Option<serde_yaml::Value>,
     pub rkt: Option<RawRktOptions>,
-    pub marathon: Option<RawMarathonOptions>,
+    pub marathon: Option<serde_yaml::Value>,
 }
