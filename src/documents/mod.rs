@@ -28,6 +28,10 @@ pub trait Kind: Sync {
     /// The extension of its file when it is written as a target (`<target>.<extension>`)
     /// or an artifact.
     fn extension(&self) -> &'static str;
+    /// Whether it is one file per registry, placed into a folder.
+    fn is_folder(&self) -> bool {
+        false
+    }
     /// The key of the options block it reads on its target or file entry, if any.
     fn options_key(&self) -> Option<&'static str> {
         None
@@ -105,7 +109,7 @@ impl DocFile {
 }
 
 /// The document kinds behind the trait (the others are still variants below).
-pub static DOCUMENTS: [&dyn Kind; 8] = [
+pub static DOCUMENTS: [&dyn Kind; 9] = [
     &dockercfg::Dockercfg,
     &docker_config::DockerConfig,
     &containers_auth::ContainersAuth,
@@ -114,6 +118,7 @@ pub static DOCUMENTS: [&dyn Kind; 8] = [
     &kubernetes_secret::KubernetesSecret,
     &marathon::MarathonApp,
     &marathon::MarathonPod,
+    &rkt::RktAuth,
 ];
 
 // Kinds are told apart by name: the inventory's spelling is unique (a unit test checks).
@@ -135,7 +140,6 @@ impl fmt::Debug for dyn Kind {
 pub enum DocumentKind {
     /// A kind behind the `Kind` trait.
     Listed(&'static dyn Kind),
-    RktAuth,
 }
 
 impl DocumentKind {
@@ -144,7 +148,7 @@ impl DocumentKind {
         DocumentKind::Listed(&dockercfg::Dockercfg),
         DocumentKind::Listed(&containers_auth::ContainersAuth),
         DocumentKind::Listed(&kubernetes_secret::KubernetesSecret),
-        DocumentKind::RktAuth,
+        DocumentKind::Listed(&rkt::RktAuth),
         DocumentKind::Listed(&mesos::MesosArchive),
         DocumentKind::Listed(&marathon::MarathonApp),
         DocumentKind::Listed(&marathon::MarathonPod),
@@ -154,14 +158,12 @@ impl DocumentKind {
     pub fn name(self) -> &'static str {
         match self {
             DocumentKind::Listed(kind) => kind.name(),
-            DocumentKind::RktAuth => "rkt-auth",
         }
     }
 
     pub fn extension(self) -> &'static str {
         match self {
             DocumentKind::Listed(kind) => kind.extension(),
-            _ => "json",
         }
     }
 
@@ -169,7 +171,6 @@ impl DocumentKind {
     pub fn options_key(self) -> Option<&'static str> {
         match self {
             DocumentKind::Listed(kind) => kind.options_key(),
-            DocumentKind::RktAuth => Some("rkt"),
         }
     }
 
@@ -195,7 +196,9 @@ impl DocumentKind {
 
     /// Whether the document is one file per registry, placed into a folder.
     pub fn is_folder(self) -> bool {
-        matches!(self, DocumentKind::RktAuth)
+        match self {
+            DocumentKind::Listed(kind) => kind.is_folder(),
+        }
     }
 
     pub fn accepted() -> String {
@@ -230,7 +233,6 @@ impl FromStr for DocumentKind {
 pub enum DocumentSpec {
     /// A kind behind the `Kind` trait, with its options.
     Listed(&'static dyn Kind, Options),
-    RktAuth(RktKind),
 }
 
 impl fmt::Debug for DocumentSpec {
@@ -243,18 +245,8 @@ impl DocumentSpec {
     pub fn kind(&self) -> DocumentKind {
         match self {
             DocumentSpec::Listed(kind, _) => DocumentKind::Listed(*kind),
-            DocumentSpec::RktAuth(_) => DocumentKind::RktAuth,
         }
     }
-}
-
-/// Which of rkt's two auth file kinds to write (FORMATS.md §4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RktKind {
-    /// `rktKind: auth`: HTTP(S) fetches of ACI images, by exact domain.
-    Auth,
-    /// `rktKind: dockerAuth`: docker:// fetches, by registry.
-    DockerAuth,
 }
 
 /// The bytes of one auth file.
@@ -287,16 +279,6 @@ pub fn build(
                     kind,
                     file_name: f.name,
                     bytes: f.bytes,
-                })
-                .collect()
-        }),
-        DocumentSpec::RktAuth(rkt_kind) => rkt::build(*rkt_kind, registries).map(|files| {
-            files
-                .into_iter()
-                .map(|(name, bytes)| Document {
-                    kind,
-                    file_name: Some(name),
-                    bytes,
                 })
                 .collect()
         }),

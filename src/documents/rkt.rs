@@ -1,9 +1,83 @@
 //! `rkt-auth`: one `/etc/rkt/auth.d/<host>.json` per registry, of rktKind `auth` or `dockerAuth` (FORMATS.md §4).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::{RktKind, keyed, to_json_indented};
+use super::{DocFile, Kind, Options, OptionsError, keyed, read_block, to_json_indented};
 use crate::credentials::{Credential, RegistryCredential};
+
+pub struct RktAuth;
+
+impl Kind for RktAuth {
+    fn name(&self) -> &'static str {
+        "rkt-auth"
+    }
+
+    fn extension(&self) -> &'static str {
+        "json"
+    }
+
+    fn is_folder(&self) -> bool {
+        true
+    }
+
+    fn options_key(&self) -> Option<&'static str> {
+        Some("rkt")
+    }
+
+    fn options(
+        &self,
+        block: Option<serde_yaml::Value>,
+        _: Option<&str>,
+    ) -> Result<Options, OptionsError> {
+        let kind = match read_block::<RawOptions>("rkt", block)? {
+            None => RktKind::DockerAuth,
+            Some(raw) => match raw.kind.as_str() {
+                "dockerAuth" => RktKind::DockerAuth,
+                "auth" => RktKind::Auth,
+                other => {
+                    return Err(OptionsError::at(
+                        "rkt.kind",
+                        format!(
+                            "unknown rkt kind `{other}`; accepted: dockerAuth (docker:// images), auth (HTTPS image fetches)"
+                        ),
+                    ));
+                }
+            },
+        };
+        Ok(Options::new(kind))
+    }
+
+    fn build(
+        &self,
+        options: &Options,
+        registries: &[RegistryCredential],
+    ) -> Result<Vec<DocFile>, String> {
+        let files = build(*options.get(), registries)?;
+        Ok(files
+            .into_iter()
+            .map(|(name, bytes)| DocFile {
+                name: Some(name),
+                bytes,
+            })
+            .collect())
+    }
+}
+
+/// The `rkt:` block as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOptions {
+    kind: String,
+}
+
+/// Which of rkt's two auth file kinds to write (FORMATS.md §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RktKind {
+    /// `rktKind: auth`: HTTP(S) fetches of ACI images, by exact domain.
+    Auth,
+    /// `rktKind: dockerAuth`: docker:// fetches, by registry.
+    DockerAuth,
+}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -27,7 +101,7 @@ struct Credentials<'a> {
 
 /// The files, by name. rkt refuses a domain or registry named in two files of one folder,
 /// so registries sharing a host (different namespaces) are refused here first.
-pub fn build(
+fn build(
     kind: RktKind,
     registries: &[RegistryCredential],
 ) -> Result<Vec<(String, Vec<u8>)>, String> {

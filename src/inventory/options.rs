@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use super::raw::{RawCliOptions, RawRktOptions};
+use super::raw::RawCliOptions;
 use super::{InventoryError, SourceMap, Validator, serde_error};
-use crate::documents::{DocumentKind, DocumentSpec, OptionsError, RktKind};
+use crate::documents::{DocumentKind, DocumentSpec, OptionsError};
 use crate::yaml;
 
 /// Options whose values are numbers or booleans; every other value is a string.
@@ -79,7 +79,7 @@ pub fn document_spec_from_cli(
 #[derive(Default)]
 pub struct RawOptions {
     pub secret: Option<serde_yaml::Value>,
-    pub rkt: Option<RawRktOptions>,
+    pub rkt: Option<serde_yaml::Value>,
     pub marathon: Option<serde_yaml::Value>,
 }
 
@@ -113,6 +113,7 @@ impl Validator<'_> {
                 let block = match kind.options_key() {
                     Some("secret") => raw.secret,
                     Some("marathon") => raw.marathon,
+                    Some("rkt") => raw.rkt,
                     _ => None,
                 };
                 DocumentSpec::Listed(
@@ -120,18 +121,6 @@ impl Validator<'_> {
                     kind.options(block, target_name)
                         .map_err(|e| self.options_error(at, e))?,
                 )
-            }
-            DocumentKind::RktAuth => {
-                DocumentSpec::RktAuth(match raw.rkt.as_ref().map(|r| r.kind.as_str()) {
-                    None | Some("dockerAuth") => RktKind::DockerAuth,
-                    Some("auth") => RktKind::Auth,
-                    Some(other) => {
-                        return self.error(
-                        &format!("{at}.rkt.kind"),
-                        format!("unknown rkt kind `{other}`; accepted: dockerAuth (docker:// images), auth (HTTPS image fetches)"),
-                    );
-                    }
-                })
             }
         })
     }

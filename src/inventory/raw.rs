@@ -32,12 +32,6 @@ pub struct RawRegistry {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRktOptions {
-    pub kind: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawTarget {
     pub name: String,
     pub format: String,
@@ -50,7 +44,7 @@ pub struct RawTarget {
     // Document options, on a document target or a file entry (serde's flatten
     // cannot be combined with deny_unknown_fields, so they are spelled out twice).
     pub secret: Option<serde_yaml::Value>,
-    pub rkt: Option<RawRktOptions>,
+    pub rkt: Option<serde_yaml::Value>,
     pub marathon: Option<serde_yaml::Value>,
 }
 
@@ -67,7 +61,7 @@ pub struct RawFile {
     // Document options, on a document target or a file entry (serde's flatten
     // cannot be combined with deny_unknown_fields, so they are spelled out twice).
     pub secret: Option<serde_yaml::Value>,
-    pub rkt: Option<RawRktOptions>,
+    pub rkt: Option<serde_yaml::Value>,
     pub marathon: Option<serde_yaml::Value>,
 }
 
@@ -82,6 +76,6 @@ pub struct RawRemote {
 #[serde(deny_unknown_fields)]
 pub struct RawCliOptions {
     pub secret: Option<serde_yaml::Value>,
-    pub rkt: Option<RawRktOptions>,
+    pub rkt: Option<serde_yaml::Value>,
     pub marathon: Option<serde_yaml::Value>,
 }
