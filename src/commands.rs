@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
-use crate::documents::{Document, DocumentKind};
+use crate::documents::{self, Document, DocumentKind};
 use crate::hash::Sha512Hash;
 use crate::inventory::{self, Inventory};
 use crate::output::redact::Redactor;
@@ -85,7 +85,7 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             options,
             output: file,
         } => {
-            let kind: DocumentKind = kind.parse().map_err(Error::Input)?;
+            let kind = documents::lookup(&kind).map_err(Error::Input)?;
             let spec = inventory::document_spec_from_cli(kind, &options)
                 .map_err(|e| Error::Input(e.to_string()))?;
             let inventory = load(&cli.inventory)?;

@@ -13,7 +13,6 @@ mod rkt;
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -108,18 +107,55 @@ impl DocFile {
     }
 }
 
-/// The document kinds behind the trait (the others are still variants below).
+/// Every document kind, in the order messages list them.
 pub static DOCUMENTS: [&dyn Kind; 9] = [
-    &dockercfg::Dockercfg,
     &docker_config::DockerConfig,
+    &dockercfg::Dockercfg,
     &containers_auth::ContainersAuth,
-    &drone::DroneRegistry,
-    &mesos::MesosArchive,
     &kubernetes_secret::KubernetesSecret,
+    &rkt::RktAuth,
+    &mesos::MesosArchive,
     &marathon::MarathonApp,
     &marathon::MarathonPod,
-    &rkt::RktAuth,
+    &drone::DroneRegistry,
 ];
+
+/// A document kind, as the inventory names it.
+pub type DocumentKind = &'static dyn Kind;
+
+/// The kind the inventory's `name` spells, or a message listing the known ones.
+pub fn lookup(name: &str) -> Result<DocumentKind, String> {
+    DOCUMENTS
+        .iter()
+        .find(|k| k.name() == name)
+        .copied()
+        .ok_or_else(|| format!("unknown document `{name}`; accepted: {}", accepted()))
+}
+
+/// Every kind's name, for messages.
+pub fn accepted() -> String {
+    DOCUMENTS.map(|k| k.name()).join(", ")
+}
+
+/// The kinds that read the options block `key`, as a sentence lists them.
+pub fn reading(key: &str) -> String {
+    sentence(
+        DOCUMENTS
+            .iter()
+            .filter(|k| k.options_key() == Some(key))
+            .map(|k| k.name()),
+    )
+}
+
+/// The kinds that read an options block, as a sentence lists them.
+pub fn with_options() -> String {
+    sentence(
+        DOCUMENTS
+            .iter()
+            .filter(|k| k.options_key().is_some())
+            .map(|k| k.name()),
+    )
+}
 
 // Kinds are told apart by name: the inventory's spelling is unique (a unit test checks).
 impl PartialEq for dyn Kind {
@@ -136,116 +172,32 @@ impl fmt::Debug for dyn Kind {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DocumentKind {
-    /// A kind behind the `Kind` trait.
-    Listed(&'static dyn Kind),
-}
-
-impl DocumentKind {
-    pub const ALL: [DocumentKind; 9] = [
-        DocumentKind::Listed(&docker_config::DockerConfig),
-        DocumentKind::Listed(&dockercfg::Dockercfg),
-        DocumentKind::Listed(&containers_auth::ContainersAuth),
-        DocumentKind::Listed(&kubernetes_secret::KubernetesSecret),
-        DocumentKind::Listed(&rkt::RktAuth),
-        DocumentKind::Listed(&mesos::MesosArchive),
-        DocumentKind::Listed(&marathon::MarathonApp),
-        DocumentKind::Listed(&marathon::MarathonPod),
-        DocumentKind::Listed(&drone::DroneRegistry),
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            DocumentKind::Listed(kind) => kind.name(),
-        }
-    }
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            DocumentKind::Listed(kind) => kind.extension(),
-        }
-    }
-
-    /// The key of the options block the kind reads, if any.
-    pub fn options_key(self) -> Option<&'static str> {
-        match self {
-            DocumentKind::Listed(kind) => kind.options_key(),
-        }
-    }
-
-    /// The kinds that read the options block `key`, as a sentence lists them.
-    pub fn reading(key: &str) -> String {
-        sentence(
-            DocumentKind::ALL
-                .iter()
-                .filter(|k| k.options_key() == Some(key))
-                .map(|k| k.name()),
-        )
-    }
-
-    /// The kinds that read an options block, as a sentence lists them.
-    pub fn with_options() -> String {
-        sentence(
-            DocumentKind::ALL
-                .iter()
-                .filter(|k| k.options_key().is_some())
-                .map(|k| k.name()),
-        )
-    }
-
-    /// Whether the document is one file per registry, placed into a folder.
-    pub fn is_folder(self) -> bool {
-        match self {
-            DocumentKind::Listed(kind) => kind.is_folder(),
-        }
-    }
-
-    pub fn accepted() -> String {
-        DocumentKind::ALL.map(DocumentKind::name).join(", ")
-    }
-}
-
-impl fmt::Display for DocumentKind {
+impl fmt::Display for dyn Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
-impl FromStr for DocumentKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        DocumentKind::ALL
-            .into_iter()
-            .find(|k| k.name() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown document `{s}`; accepted: {}",
-                    DocumentKind::accepted()
-                )
-            })
-    }
-}
-
 /// A document kind with the options the inventory gave for it.
 #[derive(Clone)]
-pub enum DocumentSpec {
-    /// A kind behind the `Kind` trait, with its options.
-    Listed(&'static dyn Kind, Options),
+pub struct DocumentSpec {
+    kind: DocumentKind,
+    options: Options,
 }
 
 impl fmt::Debug for DocumentSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DocumentSpec({})", self.kind())
+        write!(f, "DocumentSpec({})", self.kind)
     }
 }
 
 impl DocumentSpec {
+    pub fn new(kind: DocumentKind, options: Options) -> DocumentSpec {
+        DocumentSpec { kind, options }
+    }
+
     pub fn kind(&self) -> DocumentKind {
-        match self {
-            DocumentSpec::Listed(kind, _) => DocumentKind::Listed(*kind),
-        }
+        self.kind
     }
 }
 
@@ -270,9 +222,9 @@ pub fn build(
     spec: &DocumentSpec,
     registries: &[RegistryCredential],
 ) -> Result<Vec<Document>, DocumentError> {
-    let kind = spec.kind();
-    match spec {
-        DocumentSpec::Listed(listed, options) => listed.build(options, registries).map(|files| {
+    let kind = spec.kind;
+    kind.build(&spec.options, registries)
+        .map(|files| {
             files
                 .into_iter()
                 .map(|f| Document {
@@ -281,9 +233,8 @@ pub fn build(
                     bytes: f.bytes,
                 })
                 .collect()
-        }),
-    }
-    .map_err(|message| DocumentError { kind, message })
+        })
+        .map_err(|message| DocumentError { kind, message })
 }
 
 /// Names as a sentence lists them: "a", "a and b", "a, b and c".
@@ -418,15 +369,12 @@ mod tests {
 
     #[test]
     fn kinds_parse_and_list_what_is_accepted() {
-        assert_eq!(
-            "dockercfg".parse(),
-            Ok(DocumentKind::Listed(&dockercfg::Dockercfg))
-        );
-        let mut names = DocumentKind::ALL.map(DocumentKind::name).to_vec();
+        assert_eq!(lookup("dockercfg").unwrap().name(), "dockercfg");
+        let mut names = DOCUMENTS.map(|k| k.name()).to_vec();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), DocumentKind::ALL.len(), "names are unique");
-        let err = "kube".parse::<DocumentKind>().unwrap_err();
+        assert_eq!(names.len(), DOCUMENTS.len(), "names are unique");
+        let err = lookup("kube").unwrap_err();
         assert_eq!(
             err,
             "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry"

@@ -1,6 +1,7 @@
 //! Validating the file entries of provisioning targets: paths, modes, owners and delivery.
 
 use super::*;
+use crate::documents;
 
 impl Validator<'_> {
     pub(super) fn files(
@@ -44,7 +45,7 @@ impl Validator<'_> {
             rkt: f.rkt,
             marathon: f.marathon,
         };
-        let document = match f.document.parse::<DocumentKind>() {
+        let document = match documents::lookup(&f.document) {
             Ok(kind) => self.document_spec(at, kind, options, None)?,
             Err(msg) => return self.error(&format!("{at}.document"), msg),
         };

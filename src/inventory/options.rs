@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::raw::RawCliOptions;
 use super::{InventoryError, SourceMap, Validator, serde_error};
-use crate::documents::{DocumentKind, DocumentSpec, OptionsError};
+use crate::documents::{self, DocumentKind, DocumentSpec, OptionsError};
 use crate::yaml;
 
 /// Options whose values are numbers or booleans; every other value is a string.
@@ -25,7 +25,7 @@ pub fn document_spec_from_cli(
                 origin: map.origin(""),
                 message: format!(
                     "{kind} takes no options; --set is for {}",
-                    DocumentKind::with_options()
+                    documents::with_options()
                 ),
             });
         }
@@ -103,26 +103,21 @@ impl Validator<'_> {
                     &format!("{at}.{key}"),
                     format!(
                         "`{key}` is for {} documents, not {kind}",
-                        DocumentKind::reading(key)
+                        documents::reading(key)
                     ),
                 );
             }
         }
-        Ok(match kind {
-            DocumentKind::Listed(kind) => {
-                let block = match kind.options_key() {
-                    Some("secret") => raw.secret,
-                    Some("marathon") => raw.marathon,
-                    Some("rkt") => raw.rkt,
-                    _ => None,
-                };
-                DocumentSpec::Listed(
-                    kind,
-                    kind.options(block, target_name)
-                        .map_err(|e| self.options_error(at, e))?,
-                )
-            }
-        })
+        let block = match kind.options_key() {
+            Some("secret") => raw.secret,
+            Some("marathon") => raw.marathon,
+            Some("rkt") => raw.rkt,
+            _ => None,
+        };
+        let options = kind
+            .options(block, target_name)
+            .map_err(|e| self.options_error(at, e))?;
+        Ok(DocumentSpec::new(kind, options))
     }
 
     /// A document's options problem, placed under the target or file entry `at`.

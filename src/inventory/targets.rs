@@ -1,7 +1,7 @@
 //! Validating targets: names, formats with their Butane variant and version, registry selections, remote URLs.
 
 use super::*;
-use crate::formats;
+use crate::{documents, formats};
 
 impl Validator<'_> {
     pub(super) fn targets(
@@ -139,7 +139,7 @@ impl Validator<'_> {
             };
             return Ok(TargetFormat::Config(Config { format, version }));
         }
-        match t.format.parse::<DocumentKind>() {
+        match documents::lookup(&t.format) {
             Ok(kind) => {
                 self.no_version(at, t)?;
                 Ok(TargetFormat::Document(kind))
@@ -150,7 +150,7 @@ impl Validator<'_> {
                     "unknown format `{}`; accepted: {}, {}",
                     t.format,
                     formats::accepted(),
-                    DocumentKind::accepted()
+                    documents::accepted()
                 ),
             ),
         }
