@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::de::{self, Deserializer, Error as _, MapAccess, Visitor};
 
 use crate::fsio::io_reason;
-use crate::inventory::{Origin, RegistryAddress};
+use crate::model::{Origin, RegistryAddress};
 
 /// Where a secret value comes from, as written in the inventory.
 #[derive(Clone, Debug, PartialEq, Eq)]

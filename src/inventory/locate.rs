@@ -1,34 +1,13 @@
 //! Where each node of the inventory's YAML sits, so that errors found after parsing can name file, line and column.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-/// A place in the inventory: file, 1-based line and column, and the field path.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Origin {
-    pub file: Arc<PathBuf>,
-    pub line: usize,
-    pub column: usize,
-    pub field: String,
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if self.line > 0 {
-            write!(f, ":{}:{}", self.line, self.column)?;
-        }
-        if !self.field.is_empty() {
-            write!(f, ": {}", self.field)?;
-        }
-        Ok(())
-    }
-}
+use crate::model::Origin;
 
 /// A scalar exactly as written, before any YAML schema turned it into a number.
 #[derive(Clone, Debug)]

@@ -1,6 +1,5 @@
 //! The inventory: parsing `regforge.yaml` and validating it into the model every later stage uses.
 
-mod address;
 mod files;
 mod locate;
 mod login;
@@ -13,9 +12,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use crate::model::{Delivery, FileMode};
-pub use address::RegistryAddress;
-pub use locate::{Origin, SourceMap};
+pub use crate::model::{Delivery, FileMode, Origin, RegistryAddress};
+pub use locate::SourceMap;
 
 use crate::credentials::SecretSource;
 use crate::documents::{DocumentKind, DocumentSpec};

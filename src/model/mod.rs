@@ -1,8 +1,12 @@
 //! The ground floor: small value types that parse from and print to text, used by every stage.
 
+mod address;
 mod mode;
+mod origin;
 
+pub use address::RegistryAddress;
 pub use mode::FileMode;
+pub use origin::Origin;
 
 /// How a document reaches the node inside a provisioning config.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
