@@ -1,8 +1,9 @@
 //! `containers-auth`: the `auth.json` of podman, skopeo and buildah (containers/image, FORMATS.md §2).
 
 use super::docker_config::config_file;
-use super::{DocFile, Kind, Options, to_json};
-use crate::credentials::{Credential, RegistryCredential};
+use super::{CredentialKind, DocFile, Kind, Options, refuse, to_json};
+use crate::credentials::RegistryCredential;
+use crate::model::RegistryAddress;
 
 pub struct ContainersAuth;
 
@@ -13,6 +14,10 @@ impl Kind for ContainersAuth {
 
     fn extension(&self) -> &'static str {
         "json"
+    }
+
+    fn refuses(&self, address: &RegistryAddress, credential: CredentialKind) -> Option<String> {
+        refusal(address, credential)
     }
 
     fn build(
@@ -26,16 +31,19 @@ impl Kind for ContainersAuth {
 
 /// Like docker-config, but keyed `host[:port][/namespace]`: containers/image looks up the
 /// most specific namespace first, so one host can carry a robot per organisation.
-fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
-    for r in registries {
-        if let (Credential::Helper { .. }, Some(_)) = (&r.credential, r.address.namespace()) {
-            return Err(format!(
-                "registry {} has a credential helper and a namespace; containers/image runs helpers per registry only, so give the helper to {}",
-                r.address,
-                r.address.host_port()
-            ));
-        }
+/// containers/image runs credential helpers per registry, never per namespace.
+fn refusal(address: &RegistryAddress, credential: CredentialKind) -> Option<String> {
+    match (credential, address.namespace()) {
+        (CredentialKind::Helper { .. }, Some(_)) => Some(format!(
+            "registry {address} has a credential helper and a namespace; containers/image runs helpers per registry only, so give the helper to {}",
+            address.host_port()
+        )),
+        _ => None,
     }
+}
+
+fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
+    refuse(registries, refusal)?;
     Ok(to_json(&config_file(registries, |r| {
         r.address.containers_key()
     })?))

@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
-use super::{DocFile, Kind, Options, basic_auth, keyed, to_json};
+use super::{CredentialKind, DocFile, Kind, Options, basic_auth, keyed, refuse, to_json};
 use crate::credentials::{Credential, RegistryCredential};
+use crate::model::RegistryAddress;
 
 pub struct Dockercfg;
 
@@ -14,6 +15,10 @@ impl Kind for Dockercfg {
 
     fn extension(&self) -> &'static str {
         "json"
+    }
+
+    fn refuses(&self, address: &RegistryAddress, credential: CredentialKind) -> Option<String> {
+        refusal(address, credential)
     }
 
     fn build(
@@ -32,7 +37,21 @@ struct Entry {
     email: String,
 }
 
+/// `.dockercfg` holds `auth` only: no helpers, no identity tokens.
+fn refusal(address: &RegistryAddress, credential: CredentialKind) -> Option<String> {
+    match credential {
+        CredentialKind::Password => None,
+        CredentialKind::Helper { .. } => Some(format!(
+            "registry {address} uses a credential helper, which .dockercfg cannot express; use docker-config"
+        )),
+        CredentialKind::IdentityToken => Some(format!(
+            "registry {address} logs in with an identity token, which .dockercfg cannot express; use docker-config"
+        )),
+    }
+}
+
 fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
+    refuse(registries, refusal)?;
     let map = keyed(
         registries,
         |r| r.address.dockercfg_key(),
@@ -41,14 +60,9 @@ fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
                 auth: basic_auth(username, password.expose()),
                 email: r.email.clone().unwrap_or_default(),
             }),
-            Credential::Helper { .. } => Err(format!(
-                "registry {} uses a credential helper, which .dockercfg cannot express; use docker-config",
-                r.address
-            )),
-            Credential::Token { .. } => Err(format!(
-                "registry {} logs in with an identity token, which .dockercfg cannot express; use docker-config",
-                r.address
-            )),
+            Credential::Helper { .. } | Credential::Token { .. } => {
+                unreachable!("refusal turned these away")
+            }
         },
     )?;
     Ok(to_json(&map))

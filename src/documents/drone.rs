@@ -1,7 +1,8 @@
 //! `drone-registry`: the global registry credentials file of Drone and drone-registry-plugin (FORMATS.md §6).
 
-use super::{DocFile, Kind, Options, keyed};
+use super::{CredentialKind, DocFile, Kind, Options, keyed, refuse};
 use crate::credentials::{Credential, RegistryCredential};
+use crate::model::RegistryAddress;
 use crate::yaml;
 
 pub struct DroneRegistry;
@@ -15,6 +16,10 @@ impl Kind for DroneRegistry {
         "yaml"
     }
 
+    fn refuses(&self, address: &RegistryAddress, credential: CredentialKind) -> Option<String> {
+        refusal(address, credential)
+    }
+
     fn build(
         &self,
         _: &Options,
@@ -26,7 +31,20 @@ impl Kind for DroneRegistry {
 
 /// A YAML list, one entry per registry, in inventory order. Values are scalars that parse
 /// back exactly; a multi-line password (a GCR `_json_key`) becomes a block scalar.
+/// Drone takes a username and password, or for ECR the AWS keys (or its host's AWS
+/// credential chain); it runs no helpers and takes no identity tokens.
+fn refusal(address: &RegistryAddress, credential: CredentialKind) -> Option<String> {
+    match credential {
+        CredentialKind::Password | CredentialKind::Helper { aws_keys: true } => None,
+        CredentialKind::Helper { aws_keys: false } if address.is_ecr() => None,
+        CredentialKind::Helper { .. } | CredentialKind::IdentityToken => Some(format!(
+            "registry {address} has no username and password; Drone runs no credential helpers and takes no identity tokens (ECR registries may give AWS keys)"
+        )),
+    }
+}
+
 fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
+    refuse(registries, refusal)?;
     // Drone matches the bare host, so two namespaces of one host would be ambiguous.
     keyed(registries, |r| r.address.drone_address(), |_| Ok(()))?;
     let mut out = String::new();
@@ -46,10 +64,7 @@ fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
             // The plugin then uses the AWS default credential chain of its host.
             Credential::Helper { aws: None, .. } if r.address.is_ecr() => Vec::new(),
             Credential::Helper { .. } | Credential::Token { .. } => {
-                return Err(format!(
-                    "registry {} has no username and password; Drone runs no credential helpers and takes no identity tokens (ECR registries may give AWS keys)",
-                    r.address
-                ));
+                unreachable!("refusal turned these away")
             }
         };
         for (key, value) in fields {

@@ -6,8 +6,12 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::{DocFile, Kind, Options, OptionsError, basic_auth, go_json, keyed, read_block};
+use super::{
+    CredentialKind, DocFile, Kind, Options, OptionsError, basic_auth, go_json, keyed, read_block,
+    refuse,
+};
 use crate::credentials::{Credential, RegistryCredential};
+use crate::model::RegistryAddress;
 
 pub struct KubernetesSecret;
 
@@ -31,6 +35,10 @@ impl Kind for KubernetesSecret {
     ) -> Result<Options, OptionsError> {
         let raw: RawOptions = read_block("secret", block)?.unwrap_or_default();
         raw.validate(target).map(Options::new)
+    }
+
+    fn refuses(&self, address: &RegistryAddress, credential: CredentialKind) -> Option<String> {
+        refusal(address, credential)
     }
 
     fn build(
@@ -147,7 +155,15 @@ struct DockerConfigJson<'a> {
     auths: BTreeMap<String, Entry<'a>>,
 }
 
+/// kubelet reads username and password (and `auth`) from a pull secret, nothing else.
+fn refusal(address: &RegistryAddress, credential: CredentialKind) -> Option<String> {
+    (credential != CredentialKind::Password).then(|| format!(
+        "registry {address} has no username and password; kubelet reads neither credential helpers nor identity tokens from a pull secret"
+    ))
+}
+
 fn build(options: &SecretOptions, registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
+    refuse(registries, refusal)?;
     let entries = keyed(
         registries,
         |r| r.address.docker_key(),
@@ -158,10 +174,7 @@ fn build(options: &SecretOptions, registries: &[RegistryCredential]) -> Result<V
                 email: r.email.as_deref().unwrap_or_default(),
                 auth: basic_auth(username, password.expose()),
             }),
-            _ => Err(format!(
-                "registry {} has no username and password; kubelet reads neither credential helpers nor identity tokens from a pull secret",
-                r.address
-            )),
+            _ => unreachable!("refusal turned these away"),
         },
     )?;
     // The legacy type holds the bare map, without the `auths` wrapper (FORMATS.md §3).

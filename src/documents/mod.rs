@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::credentials::RegistryCredential;
+use crate::credentials::{Credential, RegistryCredential};
+use crate::model::RegistryAddress;
 
 /// One document kind behind the trait: what the inventory calls it, how its files are
 /// named, the options block it reads, and how it is built from resolved registries.
@@ -30,6 +31,11 @@ pub trait Kind: Sync {
     /// Whether it is one file per registry, placed into a folder.
     fn is_folder(&self) -> bool {
         false
+    }
+    /// Why it cannot carry a registry at `address` that logs in this way, if it cannot:
+    /// the inventory refuses such a registry before anything is resolved.
+    fn refuses(&self, _address: &RegistryAddress, _credential: CredentialKind) -> Option<String> {
+        None
     }
     /// The key of the options block it reads on its target or file entry, if any.
     fn options_key(&self) -> Option<&'static str> {
@@ -52,6 +58,43 @@ pub trait Kind: Sync {
         options: &Options,
         registries: &[RegistryCredential],
     ) -> Result<Vec<DocFile>, String>;
+}
+
+/// How a registry logs in, as far as a document cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialKind {
+    Password,
+    IdentityToken,
+    /// A credential helper on the node; with AWS keys for Drone's ECR plugin, or not.
+    Helper {
+        aws_keys: bool,
+    },
+}
+
+impl CredentialKind {
+    pub fn of(credential: &Credential) -> CredentialKind {
+        match credential {
+            Credential::Basic { .. } => CredentialKind::Password,
+            Credential::Token { .. } => CredentialKind::IdentityToken,
+            Credential::Helper { aws, .. } => CredentialKind::Helper {
+                aws_keys: aws.is_some(),
+            },
+        }
+    }
+}
+
+/// The first registry `refusal` turns away, as an error.
+fn refuse(
+    registries: &[RegistryCredential],
+    refusal: fn(&RegistryAddress, CredentialKind) -> Option<String>,
+) -> Result<(), String> {
+    match registries
+        .iter()
+        .find_map(|r| refusal(&r.address, CredentialKind::of(&r.credential)))
+    {
+        Some(why) => Err(why),
+        None => Ok(()),
+    }
 }
 
 /// A document's validated options, opaque to all but the document's own module.

@@ -2,8 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DocFile, Kind, Options, OptionsError, keyed, read_block, to_json_indented};
+use super::{
+    CredentialKind, DocFile, Kind, Options, OptionsError, keyed, read_block, refuse,
+    to_json_indented,
+};
 use crate::credentials::{Credential, RegistryCredential};
+use crate::model::RegistryAddress;
 
 pub struct RktAuth;
 
@@ -45,6 +49,10 @@ impl Kind for RktAuth {
             },
         };
         Ok(Options::new(kind))
+    }
+
+    fn refuses(&self, address: &RegistryAddress, credential: CredentialKind) -> Option<String> {
+        refusal(address, credential)
     }
 
     fn build(
@@ -101,19 +109,26 @@ struct Credentials<'a> {
 
 /// The files, by name. rkt refuses a domain or registry named in two files of one folder,
 /// so registries sharing a host (different namespaces) are refused here first.
+/// rkt's auth files hold a user and a password, nothing else.
+fn refusal(address: &RegistryAddress, credential: CredentialKind) -> Option<String> {
+    (credential != CredentialKind::Password).then(|| {
+        format!(
+            "registry {address} has no username and password; rkt supports only basic credentials"
+        )
+    })
+}
+
 fn build(
     kind: RktKind,
     registries: &[RegistryCredential],
 ) -> Result<Vec<(String, Vec<u8>)>, String> {
+    refuse(registries, refusal)?;
     let files = keyed(
         registries,
         |r| r.address.host_port(),
         |r| {
             let Credential::Basic { username, password } = &r.credential else {
-                return Err(format!(
-                    "registry {} has no username and password; rkt supports only basic credentials",
-                    r.address
-                ));
+                unreachable!("refusal turned these away")
             };
             let names = match kind {
                 RktKind::Auth => vec![r.address.host_port()],

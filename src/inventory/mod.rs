@@ -16,7 +16,7 @@ pub use crate::model::{Delivery, FileMode, Origin, RegistryAddress};
 pub use locate::SourceMap;
 
 use crate::credentials::SecretSource;
-use crate::documents::{DocumentKind, DocumentSpec};
+use crate::documents::{CredentialKind, DocumentKind, DocumentSpec};
 use crate::formats::{Format, Version};
 use crate::fsio::io_reason;
 use options::RawOptions;
@@ -57,6 +57,19 @@ pub enum Login {
         /// AWS access key id and secret key, for Drone's ECR password refresh.
         aws: Option<(SecretSource, SecretSource)>,
     },
+}
+
+impl Login {
+    /// The kind of credential, which decides the documents that can carry it.
+    pub fn kind(&self) -> CredentialKind {
+        match self {
+            Login::Basic { .. } => CredentialKind::Password,
+            Login::Token { .. } => CredentialKind::IdentityToken,
+            Login::Helper { aws, .. } => CredentialKind::Helper {
+                aws_keys: aws.is_some(),
+            },
+        }
+    }
 }
 
 #[derive(Debug)]

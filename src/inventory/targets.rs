@@ -118,6 +118,7 @@ impl Validator<'_> {
                 ),
             );
         }
+        self.carried(at, document.as_ref(), &files, &selected, registries)?;
         Ok(Target {
             name: t.name,
             format,
@@ -154,6 +155,31 @@ impl Validator<'_> {
                 ),
             ),
         }
+    }
+
+    /// Every selected registry is one that each of the target's documents can carry: a
+    /// refusal names the document, the registry and why.
+    fn carried(
+        &self,
+        at: &str,
+        document: Option<&DocumentSpec>,
+        files: &[FileSpec],
+        selected: &[usize],
+        registries: &[Registry],
+    ) -> Result<(), InventoryError> {
+        let own = document.map(|d| (format!("{at}.format"), d.kind()));
+        let placed = files
+            .iter()
+            .enumerate()
+            .map(|(j, f)| (format!("{at}.files[{j}].document"), f.document.kind()));
+        for (field, kind) in own.into_iter().chain(placed) {
+            for r in selected.iter().map(|&i| &registries[i]) {
+                if let Some(why) = kind.refuses(&r.address, r.login.kind()) {
+                    return self.error(&field, format!("{kind}: {why}"));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A format without variants and versions refuses them.

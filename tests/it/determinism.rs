@@ -96,7 +96,7 @@ fn many_targets_render_as_they_do_one_batch_at_a_time() {
     assert_eq!(all.len(), 150);
     assert_eq!(all, read_tree(&dir.path().join("batches")));
 
-    // With two broken targets, the error is the first one's, whichever thread met it.
+    // With two broken targets, validation refuses the first before anything renders.
     std::fs::write(
         dir.path().join("regforge.yaml"),
         many_targets(150, &[20, 140]),
@@ -105,7 +105,8 @@ fn many_targets_render_as_they_do_one_batch_at_a_time() {
     let out = regforge_in(dir.path(), &["render", "--out-dir", "broken"], &[], None);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).contains("target t020: dockercfg"),
+        text(&out.stderr)
+            .contains("targets[20].format: dockercfg: registry gcr.io uses a credential helper"),
         "{}",
         text(&out.stderr)
     );

@@ -370,3 +370,28 @@ fn document_options_and_credentials_are_checked() {
         "registries[0].identity_token: give password or identity_token, not both",
     );
 }
+
+#[test]
+fn a_registry_a_document_cannot_carry_is_refused_where_the_document_is_named() {
+    // Refused at validation, before any secret is read: FORMATS.md §1 (.dockercfg holds
+    // only `auth`), §4 (rkt: basic only), §6 (Drone: no helpers outside ECR).
+    let registries = "registries:\n  - {address: quay.io, username: robot, password: {file: pw}}\n  - {address: gcr.io, helper: gcr}\n  - {address: acr.azurecr.io, username: u, identity_token: {env: PW}}\n";
+    let inventory = |target: &str| format!("{registries}targets:\n{target}");
+    assert_error(
+        &inventory(
+            "  - name: n\n    format: cloud-config\n    registries: [quay.io, gcr.io]\n    files:\n      - {document: docker-config, path: /a}\n      - {document: dockercfg, path: /b}\n",
+        ),
+        "11:20",
+        "targets[0].files[1].document: dockercfg: registry gcr.io uses a credential helper, which .dockercfg cannot express; use docker-config",
+    );
+    assert_error(
+        &inventory("  - {name: n, format: rkt-auth, registries: [acr.azurecr.io]}\n"),
+        "6:23",
+        "targets[0].format: rkt-auth: registry acr.azurecr.io has no username and password; rkt supports only basic credentials",
+    );
+    assert_error(
+        &inventory("  - {name: n, format: drone-registry}\n"),
+        "6:23",
+        "targets[0].format: drone-registry: registry gcr.io has no username and password; Drone runs no credential helpers",
+    );
+}

@@ -312,5 +312,5 @@ fn helpers_and_tokens_cannot_go_into_a_secret() {
         None,
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("target s: kubernetes-secret: registry gcr.io has no username and password; kubelet reads neither credential helpers nor identity tokens"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("regforge.yaml:4:23: targets[0].format: kubernetes-secret: registry gcr.io has no username and password; kubelet reads neither credential helpers nor identity tokens"), "{}", text(&out.stderr));
 }
