@@ -44,8 +44,10 @@ fn refusal(address: &RegistryAddress, credential: CredentialKind) -> Option<Stri
 
 fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
     refuse(registries, refusal)?;
+    // `host[:port]`, plus the namespace when there is one: containers/image scopes
+    // credentials by path. Hub is `docker.io`.
     Ok(to_json(&config_file(registries, |r| {
-        r.address.containers_key()
+        r.address.canonical()
     })?))
 }
 

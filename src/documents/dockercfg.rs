@@ -50,11 +50,21 @@ fn refusal(address: &RegistryAddress, credential: CredentialKind) -> Option<Stri
     }
 }
 
+/// The key of the legacy `.dockercfg` map: a v1 index URL, as docker ≤ 1.6 wrote it
+/// (Hub's is docker config.json's `https://index.docker.io/v1/` too).
+fn key(address: &RegistryAddress) -> String {
+    if address.is_docker_hub() {
+        address.docker_key()
+    } else {
+        format!("https://{}/v1/", address.host_port())
+    }
+}
+
 fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
     refuse(registries, refusal)?;
     let map = keyed(
         registries,
-        |r| r.address.dockercfg_key(),
+        |r| key(&r.address),
         |r| match &r.credential {
             Credential::Basic { username, password } => Ok(Entry {
                 auth: basic_auth(username, password.expose()),

@@ -43,13 +43,23 @@ fn refusal(address: &RegistryAddress, credential: CredentialKind) -> Option<Stri
     }
 }
 
+/// The `address` of a Drone registry entry: a bare `host[:port]`, Hub as `docker.io`
+/// (Drone's matcher maps `index.docker.io` to it; a URL never matches).
+fn address_of(address: &RegistryAddress) -> String {
+    if address.is_docker_hub() {
+        "docker.io".to_string()
+    } else {
+        address.host_port()
+    }
+}
+
 fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
     refuse(registries, refusal)?;
     // Drone matches the bare host, so two namespaces of one host would be ambiguous.
-    keyed(registries, |r| r.address.drone_address(), |_| Ok(()))?;
+    keyed(registries, |r| address_of(&r.address), |_| Ok(()))?;
     let mut out = String::new();
     for r in registries {
-        let address = r.address.drone_address();
+        let address = address_of(&r.address);
         out.push_str(&format!("- address: {}\n", yaml::scalar(&address, 4)));
         let fields: Vec<(&str, &str)> = match &r.credential {
             Credential::Basic { username, password } => {
@@ -127,5 +137,13 @@ mod tests {
         let doc = build(&[helper("1.dkr.ecr.eu-west-1.amazonaws.com", "ecr-login")]).unwrap();
         // Quoted: a plain scalar starting with a digit could be misread by a YAML 1.1 reader.
         assert_eq!(doc, b"- address: \"1.dkr.ecr.eu-west-1.amazonaws.com\"\n");
+    }
+
+    #[test]
+    fn addresses_are_bare_hosts_and_hub_is_docker_io() {
+        let address = |a: &str| address_of(&a.parse().unwrap());
+        assert_eq!(address("registry-1.docker.io"), "docker.io");
+        assert_eq!(address("quay.io/myorg"), "quay.io");
+        assert_eq!(address("h.example:5000"), "h.example:5000");
     }
 }

@@ -118,6 +118,16 @@ fn refusal(address: &RegistryAddress, credential: CredentialKind) -> Option<Stri
     })
 }
 
+/// The names rkt matches a docker:// image's registry against. An implicit Hub image
+/// resolves to `registry-1.docker.io`, an explicit `docker.io/…` one to `docker.io`.
+fn docker_registries(address: &RegistryAddress) -> Vec<String> {
+    if address.is_docker_hub() {
+        vec!["registry-1.docker.io".to_string(), "docker.io".to_string()]
+    } else {
+        vec![address.host_port()]
+    }
+}
+
 fn build(
     kind: RktKind,
     registries: &[RegistryCredential],
@@ -132,7 +142,7 @@ fn build(
             };
             let names = match kind {
                 RktKind::Auth => vec![r.address.host_port()],
-                RktKind::DockerAuth => r.address.rkt_docker_registries(),
+                RktKind::DockerAuth => docker_registries(&r.address),
             };
             let file = AuthFile {
                 rkt_kind: match kind {
@@ -196,5 +206,12 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("both need the key quay.io"), "{err}");
+    }
+
+    #[test]
+    fn hub_is_matched_under_both_of_its_names() {
+        let names = |a: &str| docker_registries(&a.parse().unwrap());
+        assert_eq!(names("docker.io"), ["registry-1.docker.io", "docker.io"]);
+        assert_eq!(names("h.example:5000"), ["h.example:5000"]);
     }
 }

@@ -38,41 +38,6 @@ impl RegistryAddress {
         }
     }
 
-    /// The key of the legacy `.dockercfg` map: a v1 index URL, as docker ≤ 1.6 wrote it.
-    pub fn dockercfg_key(&self) -> String {
-        if self.is_docker_hub() {
-            DOCKER_HUB_KEY.to_string()
-        } else {
-            format!("https://{}/v1/", self.host_port())
-        }
-    }
-
-    /// The key of containers `auth.json` (podman, skopeo, buildah): `host[:port]`, plus the
-    /// namespace when there is one, since containers/image scopes credentials by path.
-    pub fn containers_key(&self) -> String {
-        self.canonical()
-    }
-
-    /// The `address` of a Drone registry entry: a bare `host[:port]`, Hub as `docker.io`
-    /// (Drone's matcher maps `index.docker.io` to it; a URL never matches).
-    pub fn drone_address(&self) -> String {
-        if self.is_docker_hub() {
-            "docker.io".to_string()
-        } else {
-            self.host_port()
-        }
-    }
-
-    /// The names rkt matches a docker:// image's registry against. An implicit Hub image
-    /// resolves to `registry-1.docker.io`, an explicit `docker.io/…` one to `docker.io`.
-    pub fn rkt_docker_registries(&self) -> Vec<String> {
-        if self.is_docker_hub() {
-            vec!["registry-1.docker.io".to_string(), "docker.io".to_string()]
-        } else {
-            vec![self.host_port()]
-        }
-    }
-
     /// Whether this is an Amazon ECR registry (`<account>.dkr.ecr.<region>.amazonaws.com`,
     /// or `….amazonaws.com.cn` in China), whose passwords expire and are fetched with AWS
     /// keys instead. ECR serves no other port than 443.
@@ -235,28 +200,14 @@ mod tests {
             "reg.example.com:5000"
         );
         assert_eq!(addr("[::1]:5000").docker_key(), "[::1]:5000");
-        assert_eq!(
-            addr("registry.example.com").dockercfg_key(),
-            "https://registry.example.com/v1/"
-        );
         // A Hub host with a port is some other registry.
         assert!(!addr("docker.io:5000").is_docker_hub());
     }
 
     #[test]
-    fn keys_of_the_other_consumers() {
-        assert_eq!(addr("index.docker.io").containers_key(), "docker.io");
-        assert_eq!(addr("quay.io/myorg").containers_key(), "quay.io/myorg");
-        assert_eq!(addr("registry-1.docker.io").drone_address(), "docker.io");
-        assert_eq!(addr("quay.io/myorg").drone_address(), "quay.io");
-        assert_eq!(
-            addr("docker.io").rkt_docker_registries(),
-            ["registry-1.docker.io", "docker.io"]
-        );
-        assert_eq!(
-            addr("h.example:5000").rkt_docker_registries(),
-            ["h.example:5000"]
-        );
+    fn canonical_forms_and_ecr() {
+        assert_eq!(addr("index.docker.io").canonical(), "docker.io");
+        assert_eq!(addr("quay.io/myorg").canonical(), "quay.io/myorg");
         assert!(addr("012345678910.dkr.ecr.us-east-1.amazonaws.com").is_ecr());
         assert!(!addr("dkr.ecr.us-east-1.amazonaws.com").is_ecr());
         assert!(!addr("x1.dkr.ecr.us-east-1.amazonaws.com").is_ecr());
