@@ -4,6 +4,26 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// `regforge document --help`'s footer: examples, then the kinds and option blocks the
+/// document list holds.
+fn document_help() -> String {
+    let mut blocks: Vec<String> = Vec::new();
+    for key in crate::documents::DOCUMENTS
+        .iter()
+        .filter_map(|k| k.options_key())
+    {
+        let block = format!("{key}:");
+        if !blocks.contains(&block) {
+            blocks.push(block);
+        }
+    }
+    format!(
+        "Examples:\n  regforge document docker-config > ~/.docker/config.json\n  regforge document dockercfg --registry registry.example.com -o .dockercfg\n  regforge document containers-auth --registry quay.io/myorg\n  regforge document kubernetes-secret --set name=regcred --set namespace=apps | kubectl apply -f -\n  regforge document rkt-auth --set kind=auth -o /etc/rkt/auth.d\n  regforge document mesos-archive -o /etc/docker.tar.gz\n  regforge document marathon-app --set image=quay.io/myorg/app:1 --set id=/app\n\nDocuments: {}.\n--set takes the keys of the document's options block in the inventory\n({}; see docs/inventory.md).",
+        crate::documents::accepted(),
+        blocks.join(", ")
+    )
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "regforge",
@@ -58,7 +78,7 @@ pub enum Command {
     },
     /// Print one document for all registries (or the ones given with --registry)
     #[command(
-        after_help = "Examples:\n  regforge document docker-config > ~/.docker/config.json\n  regforge document dockercfg --registry registry.example.com -o .dockercfg\n  regforge document containers-auth --registry quay.io/myorg\n  regforge document kubernetes-secret --set name=regcred --set namespace=apps | kubectl apply -f -\n  regforge document rkt-auth --set kind=auth -o /etc/rkt/auth.d\n  regforge document mesos-archive -o /etc/docker.tar.gz\n  regforge document marathon-app --set image=quay.io/myorg/app:1 --set id=/app\n\nDocuments: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth,\nmesos-archive, marathon-app, marathon-pod, drone-registry. --set takes the keys of the\ndocument's options block in the inventory (secret:, rkt:, marathon:; see docs/inventory.md)."
+        after_help = document_help()
     )]
     Document {
         /// Document kind

@@ -97,7 +97,7 @@ pub fn respond(inventory: &Inventory, query: &Query, env: EnvLookup) -> Result<S
     let target = &rendering.targets[0];
     if target.files.len() != 1 {
         return Err(Error::Input(format!(
-            "target {} renders {} files (rkt-auth writes one per registry); Terraform takes one file per target, so give each registry its own target",
+            "target {} renders {} files (its document is one file per registry); Terraform takes one file per target, so give each registry its own target",
             target.name,
             target.files.len()
         )));

@@ -27,6 +27,10 @@ impl Kind for MarathonApp {
         Some("marathon")
     }
 
+    fn typed_options(&self) -> &'static [&'static str] {
+        &TYPED
+    }
+
     fn options(
         &self,
         block: Option<serde_yaml::Value>,
@@ -53,6 +57,10 @@ impl Kind for MarathonPod {
         Some("marathon")
     }
 
+    fn typed_options(&self) -> &'static [&'static str] {
+        &TYPED
+    }
+
     fn options(
         &self,
         block: Option<serde_yaml::Value>,
@@ -65,6 +73,9 @@ impl Kind for MarathonPod {
         marathon_pod(options.get()).map(DocFile::one)
     }
 }
+
+/// The block's numbers and booleans, as `--set` gives them.
+const TYPED: [&str; 4] = ["cpus", "mem", "instances", "legacy_uris"];
 
 /// The `marathon:` block as written.
 #[derive(Deserialize)]

@@ -41,6 +41,11 @@ pub trait Kind: Sync {
     fn options_key(&self) -> Option<&'static str> {
         None
     }
+    /// The keys of that block whose `regforge document --set` values are numbers or
+    /// booleans; every other value is taken as a string.
+    fn typed_options(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Its options, read and validated from that block (`None` when absent). `target` is
     /// the target's name when the document is the target itself: it gives defaults that
     /// a file entry must spell out (a Secret's name).

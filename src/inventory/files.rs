@@ -40,11 +40,7 @@ impl Validator<'_> {
         format: TargetFormat,
         has_remote: bool,
     ) -> Result<FileSpec, InventoryError> {
-        let options = RawOptions {
-            secret: f.secret,
-            rkt: f.rkt,
-            marathon: f.marathon,
-        };
+        let options = RawOptions::of(f.secret, f.rkt, f.marathon);
         let document = match documents::lookup(&f.document) {
             Ok(kind) => self.document_spec(at, kind, options, None)?,
             Err(msg) => return self.error(&format!("{at}.document"), msg),

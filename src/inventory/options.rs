@@ -7,9 +7,6 @@ use super::{InventoryError, SourceMap, Validator, serde_error};
 use crate::documents::{self, DocumentKind, DocumentSpec, OptionsError};
 use crate::yaml;
 
-/// Options whose values are numbers or booleans; every other value is a string.
-const TYPED_OPTIONS: [&str; 4] = ["cpus", "mem", "instances", "legacy_uris"];
-
 /// The options of `regforge document KIND --set KEY=VALUE…`, validated exactly as the
 /// inventory's option block of that kind would be.
 pub fn document_spec_from_cli(
@@ -34,7 +31,7 @@ pub fn document_spec_from_cli(
     if !sets.is_empty() {
         text = format!("{block}:\n");
         for (key, value) in sets {
-            let value = if TYPED_OPTIONS.contains(&key.as_str()) {
+            let value = if kind.typed_options().contains(&key.as_str()) {
                 value.clone()
             } else {
                 yaml::double_quoted(value)
@@ -65,22 +62,41 @@ pub fn document_spec_from_cli(
         base_dir: Path::new(""),
         warnings: Vec::new(),
     };
-    let options = RawOptions {
-        secret: raw.secret,
-        rkt: raw.rkt,
-        marathon: raw.marathon,
-    };
+    let options = RawOptions::of(raw.secret, raw.rkt, raw.marathon);
     validator
         .document_spec("", kind, options, None)
         .map_err(unlocated)
 }
 
-/// The option blocks of one document target or file entry, as written.
-#[derive(Default)]
-pub struct RawOptions {
-    pub secret: Option<serde_yaml::Value>,
-    pub rkt: Option<serde_yaml::Value>,
-    pub marathon: Option<serde_yaml::Value>,
+/// The option blocks written on one document target or file entry, by key.
+pub struct RawOptions(Vec<(&'static str, serde_yaml::Value)>);
+
+impl RawOptions {
+    /// The blocks raw.rs spells out: serde's flatten, which could gather any document's
+    /// block, cannot be combined with deny_unknown_fields and serde_yaml's positions.
+    pub fn of(
+        secret: Option<serde_yaml::Value>,
+        rkt: Option<serde_yaml::Value>,
+        marathon: Option<serde_yaml::Value>,
+    ) -> RawOptions {
+        let blocks = [("secret", secret), ("rkt", rkt), ("marathon", marathon)];
+        RawOptions(
+            blocks
+                .into_iter()
+                .filter_map(|(key, block)| Some((key, block?)))
+                .collect(),
+        )
+    }
+
+    /// The key of the first block written, if any.
+    pub fn first_key(&self) -> Option<&'static str> {
+        self.0.first().map(|(key, _)| *key)
+    }
+
+    fn take(&mut self, key: &str) -> Option<serde_yaml::Value> {
+        let at = self.0.iter().position(|(k, _)| *k == key)?;
+        Some(self.0.remove(at).1)
+    }
 }
 
 impl Validator<'_> {
@@ -90,15 +106,11 @@ impl Validator<'_> {
         &self,
         at: &str,
         kind: DocumentKind,
-        raw: RawOptions,
+        mut raw: RawOptions,
         target_name: Option<&str>,
     ) -> Result<DocumentSpec, InventoryError> {
-        for (key, given) in [
-            ("secret", raw.secret.is_some()),
-            ("rkt", raw.rkt.is_some()),
-            ("marathon", raw.marathon.is_some()),
-        ] {
-            if given && kind.options_key() != Some(key) {
+        for &(key, _) in &raw.0 {
+            if kind.options_key() != Some(key) {
                 return self.error(
                     &format!("{at}.{key}"),
                     format!(
@@ -108,12 +120,7 @@ impl Validator<'_> {
                 );
             }
         }
-        let block = match kind.options_key() {
-            Some("secret") => raw.secret,
-            Some("marathon") => raw.marathon,
-            Some("rkt") => raw.rkt,
-            _ => None,
-        };
+        let block = kind.options_key().and_then(|key| raw.take(key));
         let options = kind
             .options(block, target_name)
             .map_err(|e| self.options_error(at, e))?;

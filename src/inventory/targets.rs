@@ -78,27 +78,17 @@ impl Validator<'_> {
             }
             (None, false) => Vec::new(),
         };
-        let options = RawOptions {
-            secret: t.secret,
-            rkt: t.rkt,
-            marathon: t.marathon,
-        };
+        let options = RawOptions::of(t.secret, t.rkt, t.marathon);
         let document = match format {
             TargetFormat::Document(kind) => {
                 Some(self.document_spec(at, kind, options, Some(&t.name))?)
             }
             _ => {
-                for (key, given) in [
-                    ("secret", options.secret.is_some()),
-                    ("rkt", options.rkt.is_some()),
-                    ("marathon", options.marathon.is_some()),
-                ] {
-                    if given {
-                        return self.error(
-                            &format!("{at}.{key}"),
-                            format!("`{key}` belongs on the file entry that places the document"),
-                        );
-                    }
+                if let Some(key) = options.first_key() {
+                    return self.error(
+                        &format!("{at}.{key}"),
+                        format!("`{key}` belongs on the file entry that places the document"),
+                    );
                 }
                 None
             }

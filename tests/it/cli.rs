@@ -239,3 +239,14 @@ fn every_command_has_help_with_examples() {
         assert!(text(&result.stdout).contains("Examples:"), "{args:?}");
     }
 }
+
+#[test]
+fn document_help_lists_the_kinds_and_their_option_blocks() {
+    let out = regforge(&["document", "--help"], &[], None);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    assert!(
+        help.ends_with("\nDocuments: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry.\n--set takes the keys of the document's options block in the inventory\n(secret:, rkt:, marathon:; see docs/inventory.md).\n"),
+        "{help}"
+    );
+}
