@@ -213,3 +213,55 @@ fn ignition_directory_mode_changed() {
         caught(HOME, "mode is not 0700")
     );
 }
+
+/// Renders a target placing rkt-auth (one file per registry) at a folder with `template`.
+fn render_rkt(head: &str, template: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pw"), SECRET).unwrap();
+    std::fs::write(dir.path().join("t.j2"), template).unwrap();
+    let inventory = format!(
+        "registries:\n  - {{address: quay.io, username: robot, password: {{file: pw}}}}\n  - {{address: ghcr.io, username: octocat, password: {{file: pw}}}}\ntargets:\n  - name: tampered\n{head}    template: t.j2\n    files:\n      - {{document: rkt-auth, path: /etc/rkt/auth.d}}\n"
+    );
+    std::fs::write(dir.path().join("regforge.yaml"), inventory).unwrap();
+    regforge_in(dir.path(), &["render", "--stdout"], &[], None)
+}
+
+#[test]
+fn every_file_of_a_multi_file_document_is_read_back() {
+    for (head, template, loop_head) in [
+        (
+            CLOUD_CONFIG,
+            "cloud-config.yaml.j2",
+            "{% for file in files %}",
+        ),
+        (BUTANE, "butane.bu.j2", "{% for file in files %}"),
+    ] {
+        let source = std::fs::read_to_string(root().join("templates").join(template)).unwrap();
+        // Both files are placed and verified as the built-in template writes them.
+        let out = render_rkt(head, &source);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let config = text(&out.stdout);
+        for path in [
+            "/etc/rkt/auth.d/ghcr.io.json",
+            "/etc/rkt/auth.d/quay.io.json",
+        ] {
+            assert!(config.contains(path), "{template}: {config}");
+        }
+        // Dropping one of them is caught, by its path.
+        let dropped = tampered(
+            template,
+            loop_head,
+            "{% for file in files if file.path != '/etc/rkt/auth.d/quay.io.json' %}",
+        );
+        let out = render_rkt(head, &dropped);
+        assert_eq!(out.status.code(), Some(1), "{template}");
+        assert_eq!(
+            text(&out.stderr),
+            caught(
+                "/etc/rkt/auth.d/quay.io.json",
+                "the file is placed 0 times, not once"
+            ),
+            "{template}"
+        );
+    }
+}
