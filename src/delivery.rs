@@ -14,6 +14,8 @@ pub struct PlacedFile<'a> {
     /// Where the file lands on the node: the entry's path, or a file inside it for
     /// documents made of one file per registry.
     pub path: String,
+    /// The entry's mode, or else the one the document gives this file.
+    pub mode: FileMode,
     pub document: Document,
     pub hash: Sha512Hash,
     /// For remote and local delivery: the file written next to the config.
@@ -71,6 +73,7 @@ fn place_one<'a>(
     PlacedFile {
         spec,
         path,
+        mode: spec.mode.unwrap_or(document.mode),
         document,
         hash,
         artifact,
@@ -136,4 +139,52 @@ pub fn home_directories(files: &[PlacedFile]) -> Result<Vec<Directory>, String> 
         }
     }
     Ok(dirs.into_values().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::documents::{self, DocumentSpec, Options};
+
+    fn entry(mode: Option<FileMode>) -> FileSpec {
+        FileSpec {
+            document: DocumentSpec::new(documents::lookup("rkt-auth").unwrap(), Options::none()),
+            path: "/etc/rkt/auth.d".into(),
+            mode,
+            user: None,
+            group: None,
+            delivery: Delivery::Inline,
+        }
+    }
+
+    fn file(name: &str, mode: u32) -> Document {
+        Document {
+            kind: documents::lookup("rkt-auth").unwrap(),
+            file_name: Some(name.into()),
+            bytes: name.as_bytes().to_vec(),
+            mode: FileMode::from_bits(mode),
+        }
+    }
+
+    #[test]
+    fn each_file_keeps_its_documents_mode_unless_the_entry_gives_one() {
+        let modes = |spec: &FileSpec| -> Vec<(String, u32)> {
+            place(
+                spec,
+                vec![file("a.json", 0o600), file("ca.crt", 0o644)],
+                None,
+            )
+            .map(|p| (p.path, p.mode.bits()))
+            .collect()
+        };
+        assert_eq!(
+            modes(&entry(None)),
+            [
+                ("/etc/rkt/auth.d/a.json".to_string(), 0o600),
+                ("/etc/rkt/auth.d/ca.crt".to_string(), 0o644)
+            ]
+        );
+        let given = entry(Some(FileMode::from_bits(0o640)));
+        assert!(modes(&given).iter().all(|(_, mode)| *mode == 0o640));
+    }
 }

@@ -119,7 +119,7 @@ fn placed_file(got: &FileBack, file: &PlacedFile) -> Result<(), String> {
         got.mode,
         &got.user,
         &got.group,
-        (spec.mode, &spec.user, &spec.group),
+        (file.mode, &spec.user, &spec.group),
     )?;
     if !got.overwrite {
         return Err("overwrite is not true".into());

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::credentials::{Credential, RegistryCredential};
-use crate::model::RegistryAddress;
+use crate::model::{FileMode, RegistryAddress};
 
 /// One document kind behind the trait: what the inventory calls it, how its files are
 /// named, the options block it reads, and how it is built from resolved registries.
@@ -111,7 +111,7 @@ impl Options {
         Options(Arc::new(options))
     }
 
-    fn none() -> Options {
+    pub fn none() -> Options {
         Options::new(())
     }
 
@@ -141,17 +141,28 @@ impl OptionsError {
 }
 
 /// One file of a document: its name in the document's folder (for a document made of
-/// one file per registry), or none, and its bytes.
+/// one file per registry), or none; its bytes; and the mode it gets unless the file
+/// entry gives one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocFile {
     pub name: Option<String>,
     pub bytes: Vec<u8>,
+    pub mode: FileMode,
 }
 
 impl DocFile {
-    /// The one file of a single-file document.
+    /// A file that holds credentials, readable by its owner only.
+    pub fn credentials(name: Option<String>, bytes: Vec<u8>) -> DocFile {
+        DocFile {
+            name,
+            bytes,
+            mode: FileMode::CREDENTIALS,
+        }
+    }
+
+    /// The one file of a single-file document of credentials.
     pub fn one(bytes: Vec<u8>) -> Vec<DocFile> {
-        vec![DocFile { name: None, bytes }]
+        vec![DocFile::credentials(None, bytes)]
     }
 }
 
@@ -256,6 +267,8 @@ pub struct Document {
     /// For kinds made of one file per registry (rkt-auth): the file's name in its folder.
     pub file_name: Option<String>,
     pub bytes: Vec<u8>,
+    /// The mode the document gives the file, which a file entry's `mode` overrides.
+    pub mode: FileMode,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -279,6 +292,7 @@ pub fn build(
                     kind,
                     file_name: f.name,
                     bytes: f.bytes,
+                    mode: f.mode,
                 })
                 .collect()
         })

@@ -63,10 +63,7 @@ impl Kind for RktAuth {
         let files = build(*options.get(), registries)?;
         Ok(files
             .into_iter()
-            .map(|(name, bytes)| DocFile {
-                name: Some(name),
-                bytes,
-            })
+            .map(|(name, bytes)| DocFile::credentials(Some(name), bytes))
             .collect())
     }
 }

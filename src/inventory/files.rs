@@ -96,9 +96,9 @@ impl Validator<'_> {
         &mut self,
         field: &str,
         raw: Option<&serde_yaml::Value>,
-    ) -> Result<FileMode, InventoryError> {
+    ) -> Result<Option<FileMode>, InventoryError> {
         let Some(value) = raw else {
-            return Ok(FileMode::CREDENTIALS);
+            return Ok(None);
         };
         let mode = match (self.map.scalar(field), value) {
             (Some(scalar), _) => FileMode::from_yaml(&scalar.text, scalar.plain),
@@ -110,7 +110,7 @@ impl Validator<'_> {
                 if mode.shared() {
                     self.warn(field, format!("mode {mode} lets other users on the node read these credentials; 0600 keeps them to the owner"));
                 }
-                Ok(mode)
+                Ok(Some(mode))
             }
             Err(msg) => self.error(field, msg),
         }

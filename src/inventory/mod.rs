@@ -136,7 +136,8 @@ impl TargetFormat {
 pub struct FileSpec {
     pub document: DocumentSpec,
     pub path: String,
-    pub mode: FileMode,
+    /// The entry's `mode`; without one, each file gets the mode its document gives it.
+    pub mode: Option<FileMode>,
     pub user: Option<String>,
     pub group: Option<String>,
     pub delivery: Delivery,

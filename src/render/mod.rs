@@ -249,7 +249,7 @@ fn file_context<'a>(file: &'a PlacedFile) -> FileContext<'a> {
     FileContext {
         path: &file.path,
         document: file.document.kind.name(),
-        mode: spec.mode.into(),
+        mode: file.mode.into(),
         user: spec.user.as_deref(),
         group: spec.group.as_deref(),
         owner,
