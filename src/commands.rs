@@ -55,7 +55,7 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             if check {
                 return check_tree(&inventory, &targets, &out_dir, env, &options);
             }
-            let rendered = crate::render_targets(&inventory, &targets, env, &options)?;
+            let rendered = crate::pipeline::render_targets(&inventory, &targets, env, &options)?;
             if stdout {
                 let target = &rendered[0];
                 let [file] = &target.files[..] else {
@@ -89,7 +89,7 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             let spec = inventory::document_spec_from_cli(kind, &options)
                 .map_err(|e| Error::Input(e.to_string()))?;
             let inventory = load(&cli.inventory)?;
-            let documents = crate::build_document(&inventory, &spec, &registries, env)?;
+            let documents = crate::pipeline::build_document(&inventory, &spec, &registries, env)?;
             write_documents(kind, &documents, file.as_deref())
         }
         Command::Hash { file } => {
@@ -157,7 +157,7 @@ fn write_documents(
 }
 
 /// Every file of the rendered targets, by path.
-fn tree(rendered: Vec<crate::RenderedTarget>) -> Vec<output::OutputFile> {
+fn tree(rendered: Vec<crate::pipeline::RenderedTarget>) -> Vec<output::OutputFile> {
     let mut files: Vec<_> = rendered
         .into_iter()
         .flat_map(|t| t.files.into_iter().chain(t.artifacts))
@@ -176,7 +176,7 @@ fn check_tree(
     env: &dyn Fn(&str) -> Option<OsString>,
     options: &crate::render::Options,
 ) -> Result<(), Error> {
-    let rendering = crate::render_with(inventory, targets, env, options)?;
+    let rendering = crate::pipeline::render_with(inventory, targets, env, options)?;
     let credentials = &rendering.credentials;
     let redactor = Redactor::new(
         credentials.iter().flat_map(|c| c.credential.secrets()),

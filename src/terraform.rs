@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 use base64::Engine;
 
+use crate::Error;
 use crate::credentials::EnvLookup;
 use crate::hash::Sha512Hash;
 use crate::inventory::Inventory;
+use crate::pipeline::RenderedTarget;
 use crate::render::Variables;
-use crate::{Error, RenderedTarget};
 
 /// What Terraform asked for: the `query` argument of `data "external"`.
 #[derive(Debug, PartialEq)]
@@ -84,7 +85,7 @@ fn json_type(value: &serde_json::Value) -> &'static str {
 
 /// Renders the queried target in memory and returns the result object, one line of JSON.
 pub fn respond(inventory: &Inventory, query: &Query, env: EnvLookup) -> Result<String, Error> {
-    let rendering = crate::render_with(
+    let rendering = crate::pipeline::render_with(
         inventory,
         std::slice::from_ref(&query.target),
         env,

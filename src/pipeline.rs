@@ -1,0 +1,326 @@
+//! The pipeline: the stages run in order for the selected targets, each handing typed values to the next.
+//!
+//! inventory → credentials (each used secret resolved once) → documents → delivery →
+//! render → verify; the command layer writes, prints or compares what comes out.
+
+use std::path::PathBuf;
+
+use crate::credentials::{
+    self, AwsKeys, Credential, CredentialError, EnvLookup, RegistryCredential,
+};
+use crate::documents::{self, Document, DocumentSpec};
+use crate::inventory::{self, Inventory, Login, Target, TargetFormat};
+use crate::output::OutputFile;
+use crate::render::{self, RenderError};
+use crate::{Error, delivery, formats, fsio, verify};
+
+/// One rendered target: its file (or, for an rkt-auth target, its folder of files) and
+/// the artifacts it refers to.
+#[derive(Debug)]
+pub struct RenderedTarget {
+    pub name: String,
+    pub files: Vec<OutputFile>,
+    pub artifacts: Vec<OutputFile>,
+}
+
+/// Renders the named targets (all when `names` is empty), fully in memory and verified.
+pub fn render_targets(
+    inventory: &Inventory,
+    names: &[String],
+    env: EnvLookup,
+    options: &render::Options,
+) -> Result<Vec<RenderedTarget>, Error> {
+    render_with(inventory, names, env, options).map(|r| r.targets)
+}
+
+/// From this many targets on, rendering is spread over threads; below, a thread costs
+/// more than it saves (a Terraform call renders one).
+const PARALLEL_FROM: usize = 64;
+
+/// Rendered targets, with the credentials resolved to make them.
+#[derive(Debug)]
+pub struct Rendering {
+    pub targets: Vec<RenderedTarget>,
+    /// Each registry the targets used, once, with its secrets resolved: what a
+    /// `--check` diff must redact.
+    pub credentials: Vec<RegistryCredential>,
+}
+
+/// Like `render_targets`, returning the resolved credentials too.
+pub fn render_with(
+    inventory: &Inventory,
+    names: &[String],
+    env: EnvLookup,
+    options: &render::Options,
+) -> Result<Rendering, Error> {
+    let targets = select_targets(inventory, names)?;
+    let mut resolver = Resolver::new(inventory, env);
+    let work = targets
+        .into_iter()
+        .map(|target| Ok((target, resolver.resolve(&target.registries)?)))
+        .collect::<Result<Vec<_>, Error>>()?;
+    let template_env = render::environment();
+    let render_all = |chunk: &[(&Target, Vec<RegistryCredential>)]| {
+        chunk
+            .iter()
+            .map(|(target, registries)| {
+                render_target(inventory, target, registries, &template_env, options)
+            })
+            .collect::<Vec<_>>()
+    };
+    // Targets are independent: large inventories render on every core, in contiguous
+    // chunks joined in order, so the output (and the first error) is the same as serially.
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let rendered = if threads > 1 && work.len() >= PARALLEL_FROM {
+        std::thread::scope(|scope| {
+            work.chunks(work.len().div_ceil(threads))
+                .map(|chunk| scope.spawn(move || render_all(chunk)))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .flat_map(|handle| handle.join().expect("rendering a target does not panic"))
+                .collect::<Vec<_>>()
+        })
+    } else {
+        render_all(&work)
+    };
+    let targets = rendered.into_iter().collect::<Result<_, Error>>()?;
+    Ok(Rendering {
+        targets,
+        credentials: resolver.cache.into_iter().flatten().collect(),
+    })
+}
+
+fn render_target(
+    inventory: &Inventory,
+    target: &Target,
+    registries: &[RegistryCredential],
+    template_env: &minijinja::Environment,
+    options: &render::Options,
+) -> Result<RenderedTarget, Error> {
+    let document = |spec: &DocumentSpec| {
+        documents::build(spec, registries).map_err(|source| Error::Document {
+            target: target.name.clone(),
+            source,
+        })
+    };
+    let config = match (target.format, &target.document) {
+        (TargetFormat::Config(config), _) => config,
+        (TargetFormat::Document(kind), Some(spec)) => {
+            let files = document(spec)?
+                .into_iter()
+                .map(|d| OutputFile {
+                    path: formats::document::output_path(
+                        &target.name,
+                        kind.extension(),
+                        d.file_name.as_deref(),
+                    ),
+                    bytes: d.bytes,
+                })
+                .collect();
+            return Ok(RenderedTarget {
+                name: target.name.clone(),
+                files,
+                artifacts: Vec::new(),
+            });
+        }
+        (TargetFormat::Document(_), None) => unreachable!("a document target has its spec"),
+    };
+    let mut placed = Vec::new();
+    for spec in &target.files {
+        let documents = document(&spec.document)?;
+        placed.extend(delivery::place(
+            spec,
+            documents,
+            target.remote_url.as_deref(),
+        ));
+    }
+    let directories = if config.format.declares_directories() {
+        delivery::home_directories(&placed).map_err(|message| RenderError {
+            target: target.name.clone(),
+            message,
+        })?
+    } else {
+        Vec::new()
+    };
+    let template = match &target.template {
+        Some((path, origin)) => {
+            let source = std::fs::read_to_string(path).map_err(|e| RenderError {
+                target: target.name.clone(),
+                message: format!(
+                    "{origin}: cannot read template {}: {}",
+                    path.display(),
+                    fsio::io_reason(&e)
+                ),
+            })?;
+            Some((path.display().to_string(), source))
+        }
+        None => None,
+    };
+    let selected: Vec<_> = target
+        .registries
+        .iter()
+        .map(|&i| &inventory.registries[i])
+        .collect();
+    let text = render::render(
+        template_env,
+        target,
+        &placed,
+        &directories,
+        &selected,
+        template,
+        options,
+    )?;
+    verify::verify(target, &text, &placed, &directories)?;
+    let artifacts = placed
+        .iter()
+        .filter_map(|p| {
+            let a = p.artifact.as_ref()?;
+            Some(OutputFile {
+                path: PathBuf::from(a.folder).join(&a.name),
+                bytes: p.document.bytes.clone(),
+            })
+        })
+        .collect();
+    Ok(RenderedTarget {
+        name: target.name.clone(),
+        files: vec![OutputFile {
+            path: format!("{}.{}", target.name, config.format.extension()).into(),
+            bytes: text.into_bytes(),
+        }],
+        artifacts,
+    })
+}
+
+fn select_targets<'a>(
+    inventory: &'a Inventory,
+    names: &[String],
+) -> Result<Vec<&'a Target>, Error> {
+    if names.is_empty() {
+        return Ok(inventory.targets.iter().collect());
+    }
+    names
+        .iter()
+        .map(|name| {
+            inventory
+                .targets
+                .iter()
+                .find(|t| &t.name == name)
+                .ok_or_else(|| {
+                    let known: Vec<&str> =
+                        inventory.targets.iter().map(|t| t.name.as_str()).collect();
+                    Error::NotFound(format!(
+                        "no target `{name}` in {}; defined: {}",
+                        inventory.path.display(),
+                        known.join(", ")
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// Builds one document from all registries, or from those whose addresses are given.
+pub fn build_document(
+    inventory: &Inventory,
+    spec: &DocumentSpec,
+    addresses: &[String],
+    env: EnvLookup,
+) -> Result<Vec<Document>, Error> {
+    let indexes = if addresses.is_empty() {
+        (0..inventory.registries.len()).collect()
+    } else {
+        addresses
+            .iter()
+            .map(|a| {
+                let wanted = a
+                    .parse::<inventory::RegistryAddress>()
+                    .map_err(|e| Error::Input(format!("--registry {a}: {e}")))?;
+                inventory
+                    .registries
+                    .iter()
+                    .position(|r| r.address.canonical() == wanted.canonical())
+                    .ok_or_else(|| {
+                        Error::NotFound(format!(
+                            "no registry `{a}` in {}",
+                            inventory.path.display()
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    if indexes.is_empty() {
+        return Err(Error::Input(format!(
+            "{} defines no registries",
+            inventory.path.display()
+        )));
+    }
+    let registries = Resolver::new(inventory, env).resolve(&indexes)?;
+    documents::build(spec, &registries).map_err(|source| Error::Document {
+        target: "(command line)".into(),
+        source,
+    })
+}
+
+/// Resolves each registry's secrets at most once, and only for registries that are used.
+struct Resolver<'a> {
+    inventory: &'a Inventory,
+    env: EnvLookup<'a>,
+    cache: Vec<Option<RegistryCredential>>,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(inventory: &'a Inventory, env: EnvLookup<'a>) -> Self {
+        Resolver {
+            inventory,
+            env,
+            cache: vec![None; inventory.registries.len()],
+        }
+    }
+
+    fn resolve(&mut self, indexes: &[usize]) -> Result<Vec<RegistryCredential>, CredentialError> {
+        let base = self
+            .inventory
+            .path
+            .parent()
+            .unwrap_or(std::path::Path::new(""));
+        indexes
+            .iter()
+            .map(|&i| {
+                if let Some(done) = &self.cache[i] {
+                    return Ok(done.clone());
+                }
+                let r = &self.inventory.registries[i];
+                let secret = |source| credentials::resolve(source, base, self.env);
+                let credential = match &r.login {
+                    Login::Basic { username, password } => Credential::Basic {
+                        username: username.clone(),
+                        password: secret(password)?,
+                    },
+                    Login::Token {
+                        username,
+                        identity_token,
+                    } => Credential::Token {
+                        username: username.clone(),
+                        identity_token: secret(identity_token)?,
+                    },
+                    Login::Helper { helper, aws } => Credential::Helper {
+                        helper: helper.clone(),
+                        aws: match aws {
+                            Some((id, key)) => Some(AwsKeys {
+                                access_key_id: secret(id)?,
+                                secret_access_key: secret(key)?,
+                            }),
+                            None => None,
+                        },
+                    },
+                };
+                let resolved = RegistryCredential {
+                    address: r.address.clone(),
+                    credential,
+                    email: r.email.clone(),
+                };
+                self.cache[i] = Some(resolved.clone());
+                Ok(resolved)
+            })
+            .collect()
+    }
+}
