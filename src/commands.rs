@@ -160,7 +160,7 @@ fn write_documents(
 fn tree(rendered: Vec<crate::pipeline::RenderedTarget>) -> Vec<output::OutputFile> {
     let mut files: Vec<_> = rendered
         .into_iter()
-        .flat_map(|t| t.files.into_iter().chain(t.artifacts))
+        .flat_map(crate::pipeline::RenderedTarget::into_outputs)
         .collect();
     // Targets sharing a document share its content-named artifact: write it once.
     files.sort_by(|a, b| a.path.cmp(&b.path));

@@ -168,6 +168,8 @@ pub struct RegistryCredential {
     pub address: RegistryAddress,
     pub credential: Credential,
     pub email: Option<String>,
+    /// Whether TLS is not verified when regforge logs in (templates see it too).
+    pub insecure: bool,
 }
 
 /// Looks up environment variables; the real process environment in the CLI, a map in tests.

@@ -9,18 +9,43 @@ use crate::credentials::{
     self, AwsKeys, Credential, CredentialError, EnvLookup, RegistryCredential,
 };
 use crate::documents::{self, Document, DocumentSpec};
+use crate::hash::Sha512Hash;
 use crate::inventory::{self, Inventory, Login, Target, TargetFormat};
 use crate::output::OutputFile;
 use crate::render::{self, RenderError};
 use crate::{Error, delivery, formats, fsio, verify};
 
-/// One rendered target: its file (or, for an rkt-auth target, its folder of files) and
-/// the artifacts it refers to.
+/// One rendered target: its file (or, for a document of one file per registry, its
+/// folder of files) and the artifacts it refers to.
 #[derive(Debug)]
 pub struct RenderedTarget {
     pub name: String,
     pub files: Vec<OutputFile>,
-    pub artifacts: Vec<OutputFile>,
+    pub artifacts: Vec<Artifact>,
+}
+
+/// A document placed by reference, written beside the config: hosted for `remote`
+/// delivery (with the URL nodes fetch it from), or for `butane --files-dir` (`local`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Artifact {
+    /// Under the output folder: `artifacts/<name>` or `files/<name>`.
+    pub path: PathBuf,
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub sha512: Sha512Hash,
+    /// Where nodes fetch it: remote delivery only.
+    pub url: Option<String>,
+}
+
+impl RenderedTarget {
+    /// Every file the target writes, artifacts included, by path under the output folder.
+    pub fn into_outputs(self) -> impl Iterator<Item = OutputFile> {
+        let artifacts = self.artifacts.into_iter().map(|a| OutputFile {
+            path: a.path,
+            bytes: a.bytes,
+        });
+        self.files.into_iter().chain(artifacts)
+    }
 }
 
 /// Renders the named targets (all when `names` is empty), fully in memory and verified.
@@ -63,9 +88,7 @@ pub fn render_with(
     let render_all = |chunk: &[(&Target, Vec<RegistryCredential>)]| {
         chunk
             .iter()
-            .map(|(target, registries)| {
-                render_target(inventory, target, registries, &template_env, options)
-            })
+            .map(|(target, registries)| render_target(target, registries, &template_env, options))
             .collect::<Vec<_>>()
     };
     // Targets are independent: large inventories render on every core, in contiguous
@@ -91,7 +114,6 @@ pub fn render_with(
 }
 
 fn render_target(
-    inventory: &Inventory,
     target: &Target,
     registries: &[RegistryCredential],
     template_env: &minijinja::Environment,
@@ -156,17 +178,12 @@ fn render_target(
         }
         None => None,
     };
-    let selected: Vec<_> = target
-        .registries
-        .iter()
-        .map(|&i| &inventory.registries[i])
-        .collect();
     let text = render::render(
         template_env,
         target,
         &placed,
         &directories,
-        &selected,
+        registries,
         template,
         options,
     )?;
@@ -175,9 +192,12 @@ fn render_target(
         .iter()
         .filter_map(|p| {
             let a = p.artifact.as_ref()?;
-            Some(OutputFile {
+            Some(Artifact {
                 path: PathBuf::from(a.folder).join(&a.name),
+                name: a.name.clone(),
                 bytes: p.document.bytes.clone(),
+                sha512: p.hash.clone(),
+                url: a.url.clone(),
             })
         })
         .collect();
@@ -317,6 +337,7 @@ impl<'a> Resolver<'a> {
                     address: r.address.clone(),
                     credential,
                     email: r.email.clone(),
+                    insecure: r.insecure,
                 };
                 self.cache[i] = Some(resolved.clone());
                 Ok(resolved)

@@ -103,13 +103,7 @@ pub fn respond(inventory: &Inventory, query: &Query, env: EnvLookup) -> Result<S
             target.files.len()
         )));
     }
-    let remote_url = inventory
-        .targets
-        .iter()
-        .find(|t| t.name == target.name)
-        .and_then(|t| t.remote_url.as_deref());
-    let mut text =
-        serde_json::to_string(&result(target, remote_url)).expect("a map of strings serializes");
+    let mut text = serde_json::to_string(&result(target)).expect("a map of strings serializes");
     text.push('\n');
     Ok(text)
 }
@@ -120,7 +114,7 @@ pub fn respond(inventory: &Inventory, query: &Query, env: EnvLookup) -> Result<S
 /// `file.<name>.{content_base64,sha512}` for local delivery, and `artifacts` / `files`:
 /// the names as a JSON array in a string, for `for_each = toset(jsondecode(…))`.
 /// The target renders one file (`respond` refuses others).
-pub fn result(target: &RenderedTarget, remote_url: Option<&str>) -> BTreeMap<String, String> {
+pub fn result(target: &RenderedTarget) -> BTreeMap<String, String> {
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
     let mut out = BTreeMap::new();
     let bytes = &target.files[0].bytes;
@@ -132,18 +126,12 @@ pub fn result(target: &RenderedTarget, remote_url: Option<&str>) -> BTreeMap<Str
     let mut names: BTreeMap<&str, Vec<String>> =
         BTreeMap::from([("artifact", vec![]), ("file", vec![])]);
     for artifact in &target.artifacts {
-        let name = artifact
-            .path
-            .file_name()
-            .expect("artifacts are named files")
-            .to_string_lossy()
-            .into_owned();
-        // Remote artifacts sit in `artifacts/`, local ones in `files/` (delivery::Artifact).
-        let (prefix, url) = if artifact.path.starts_with("artifacts") {
-            let base = remote_url.expect("a target with remote artifacts has a remote URL");
-            ("artifact", Some(crate::delivery::artifact_url(base, &name)))
+        let name = &artifact.name;
+        // Hosted artifacts have the URL nodes fetch them from; local ones do not.
+        let prefix = if artifact.url.is_some() {
+            "artifact"
         } else {
-            ("file", None)
+            "file"
         };
         out.insert(
             format!("{prefix}.{name}.content_base64"),
@@ -151,12 +139,12 @@ pub fn result(target: &RenderedTarget, remote_url: Option<&str>) -> BTreeMap<Str
         );
         out.insert(
             format!("{prefix}.{name}.sha512"),
-            Sha512Hash::of(&artifact.bytes).to_string(),
+            artifact.sha512.to_string(),
         );
-        if let Some(url) = url {
-            out.insert(format!("{prefix}.{name}.url"), url);
+        if let Some(url) = &artifact.url {
+            out.insert(format!("{prefix}.{name}.url"), url.clone());
         }
-        names.entry(prefix).or_default().push(name);
+        names.entry(prefix).or_default().push(name.clone());
     }
     for (prefix, mut list) in names {
         list.sort();
@@ -186,18 +174,28 @@ mod tests {
     }
 
     #[test]
-    fn binary_files_come_as_base64_and_artifacts_by_folder() {
+    fn binary_files_come_as_base64_and_artifacts_by_delivery() {
         use crate::output::OutputFile;
-        let file = |path: &str, bytes: &[u8]| OutputFile {
-            path: path.into(),
+        use crate::pipeline::Artifact;
+        let artifact = |folder: &str, name: &str, bytes: &[u8], url: Option<&str>| Artifact {
+            path: format!("{folder}/{name}").into(),
+            name: name.into(),
             bytes: bytes.to_vec(),
+            sha512: Sha512Hash::of(bytes),
+            url: url.map(String::from),
         };
         let target = RenderedTarget {
             name: "archive".into(),
-            files: vec![file("archive.tar.gz", &[0x1f, 0x8b, 0xff])],
-            artifacts: vec![file("artifacts/a.json", b"{}"), file("files/b.json", b"[]")],
+            files: vec![OutputFile {
+                path: "archive.tar.gz".into(),
+                bytes: vec![0x1f, 0x8b, 0xff],
+            }],
+            artifacts: vec![
+                artifact("artifacts", "a.json", b"{}", Some("https://h/x/a.json")),
+                artifact("files", "b.json", b"[]", None),
+            ],
         };
-        let got = result(&target, Some("https://h/x/"));
+        let got = result(&target);
         assert_eq!(got["rendered_base64"], "H4v/");
         assert!(!got.contains_key("rendered"));
         assert_eq!(

@@ -388,6 +388,7 @@ pub(crate) mod test_support {
                 password: Secret::new(password.into()),
             },
             email: None,
+            insecure: false,
         }
     }
 
@@ -399,6 +400,7 @@ pub(crate) mod test_support {
                 aws: None,
             },
             email: None,
+            insecure: false,
         }
     }
 
@@ -410,6 +412,7 @@ pub(crate) mod test_support {
                 identity_token: Secret::new(token.into()),
             },
             email: None,
+            insecure: false,
         }
     }
 }

@@ -6,10 +6,11 @@ use base64::Engine;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
+use crate::credentials::{Credential, RegistryCredential};
 use crate::data_url;
 use crate::delivery::{Directory, PlacedFile};
 use crate::hash::Sha512Hash;
-use crate::inventory::{Config, FileMode, Registry, Target, TargetFormat};
+use crate::inventory::{Config, FileMode, Target, TargetFormat};
 
 #[derive(Debug, thiserror::Error)]
 #[error("target {target}: {message}")]
@@ -159,7 +160,7 @@ pub fn render(
     target: &Target,
     files: &[PlacedFile],
     directories: &[Directory],
-    registries: &[&Registry],
+    registries: &[RegistryCredential],
     user_template: Option<(String, String)>,
     options: &Options,
 ) -> Result<String, RenderError> {
@@ -215,7 +216,7 @@ fn context<'a>(
     config: Config,
     files: &'a [PlacedFile],
     directories: &'a [Directory],
-    registries: &[&Registry],
+    registries: &[RegistryCredential],
     variables: &'a Variables,
 ) -> Context<'a> {
     let spec = config.version;
@@ -237,7 +238,7 @@ fn context<'a>(
                 group: d.group.as_deref(),
             })
             .collect(),
-        registries: registries.iter().map(|r| registry_context(r)).collect(),
+        registries: registries.iter().map(registry_context).collect(),
         variables,
     }
 }
@@ -265,13 +266,13 @@ fn file_context<'a>(file: &'a PlacedFile) -> FileContext<'a> {
     }
 }
 
-fn registry_context(r: &Registry) -> RegistryContext {
-    use crate::inventory::Login;
-    let (username, helper) = match &r.login {
-        Login::Basic { username, .. } | Login::Token { username, .. } => {
+/// A registry as templates see it: never a secret.
+fn registry_context(r: &RegistryCredential) -> RegistryContext {
+    let (username, helper) = match &r.credential {
+        Credential::Basic { username, .. } | Credential::Token { username, .. } => {
             (Some(username.clone()), None)
         }
-        Login::Helper { helper, .. } => (None, Some(helper.clone())),
+        Credential::Helper { helper, .. } => (None, Some(helper.clone())),
     };
     RegistryContext {
         address: r.address.to_string(),
