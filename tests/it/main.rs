@@ -16,6 +16,7 @@ mod real_tools;
 mod registry_cli;
 mod registry_server;
 mod skopeo;
+mod snapshots;
 mod support;
 mod tamper;
 mod terraform;
