@@ -64,7 +64,7 @@ fn every_bad_input_gives_its_recorded_message() {
         if bless {
             std::fs::write(&snapshot, &stderr).unwrap();
         } else if read_or(&snapshot, "") != stderr {
-            let diff = similar::TextDiff::from_lines(&read_or(&snapshot, ""), &stderr)
+            let diff = similar::TextDiff::from_lines(&read_or(&snapshot, "")[..], &stderr)
                 .unified_diff()
                 .header("recorded", "now")
                 .to_string();
