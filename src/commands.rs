@@ -21,12 +21,23 @@ pub fn run(cli: Cli) -> ExitCode {
     match execute(cli, &env) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let text = e.to_string();
+            let messages: Vec<String> = match &e {
+                Error::Inventory(problems) => {
+                    problems.each().iter().map(|p| p.to_string()).collect()
+                }
+                other => vec![other.to_string()],
+            };
             if one_line {
-                let parts: Vec<&str> = text.lines().map(str::trim).collect();
+                let parts: Vec<&str> = messages
+                    .iter()
+                    .flat_map(|m| m.lines())
+                    .map(str::trim)
+                    .collect();
                 eprintln!("error: {}", parts.join("; "));
             } else {
-                eprintln!("error: {text}");
+                for message in messages {
+                    eprintln!("error: {message}");
+                }
             }
             ExitCode::FAILURE
         }

@@ -19,9 +19,18 @@ impl Validator<'_> {
         }
         let mut paths = BTreeSet::new();
         let mut out = Vec::new();
+        let mut failed = false;
         for (j, f) in raw.into_iter().enumerate() {
             let fat = format!("{at}.files[{j}]");
-            let spec = self.file(&fat, f, format, has_remote)?;
+            // A bad entry does not hide the next one's problems.
+            let spec = match self.file(&fat, f, format, has_remote) {
+                Ok(spec) => spec,
+                Err(problem) => {
+                    self.problems.push(problem);
+                    failed = true;
+                    continue;
+                }
+            };
             if !paths.insert(spec.path.clone()) {
                 return self.error(
                     &format!("{fat}.path"),
@@ -29,6 +38,9 @@ impl Validator<'_> {
                 );
             }
             out.push(spec);
+        }
+        if failed {
+            return Err(InventoryError::reported());
         }
         Ok(out)
     }

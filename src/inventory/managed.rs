@@ -153,13 +153,10 @@ pub(super) fn load_into(
     let text = fs::read_to_string(&path).map_err(|e| read_error(&path, &e))?;
     let map = SourceMap::build(&path, &text);
     let file: ManagedFile = serde_yaml::from_str(&text).map_err(|e| serde_error(&map, &e))?;
-    let mut v = Validator {
-        map: &map,
-        // Secret files are relative to the inventory's folder, wherever this file is.
-        base_dir: inventory.parent().unwrap_or(Path::new("")),
-        warnings: Vec::new(),
-    };
-    let managed = v.registries(file.registries.into_iter().map(Into::into).collect())?;
+    // Secret files are relative to the inventory's folder, wherever this file is.
+    let mut v = Validator::new(&map, inventory.parent().unwrap_or(Path::new("")));
+    let managed = v.registries(file.registries.into_iter().map(Into::into).collect());
+    InventoryError::gather(std::mem::take(&mut v.problems))?;
     for (j, m) in managed.iter().enumerate() {
         if let Some(i) = registries
             .iter()

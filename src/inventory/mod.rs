@@ -174,6 +174,46 @@ pub enum InventoryError {
     Read { path: PathBuf, reason: String },
     #[error("{origin}: {message}")]
     Invalid { origin: Origin, message: String },
+    /// Several entries' problems, in the order they are written: validation goes on
+    /// to the next registry or target after a problem, so one run reports them all.
+    #[error("{}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Problems { problems: Vec<InventoryError> },
+}
+
+impl InventoryError {
+    /// A problem that follows from one reported already (a target naming a registry
+    /// that had a problem of its own): it is not reported again.
+    fn reported() -> InventoryError {
+        InventoryError::Problems {
+            problems: Vec::new(),
+        }
+    }
+
+    fn is_reported(&self) -> bool {
+        matches!(self, InventoryError::Problems { problems } if problems.is_empty())
+    }
+
+    /// Each problem on its own: several for `Problems`, else this one.
+    pub fn each(&self) -> Vec<&InventoryError> {
+        match self {
+            InventoryError::Problems { problems } => problems.iter().collect(),
+            other => vec![other],
+        }
+    }
+
+    /// The problems found, one error: none, one, or several in line order.
+    fn gather(mut problems: Vec<InventoryError>) -> Result<(), InventoryError> {
+        let place = |e: &InventoryError| match e {
+            InventoryError::Invalid { origin, .. } => (origin.line, origin.column),
+            _ => (0, 0),
+        };
+        problems.sort_by_key(place);
+        match problems.len() {
+            0 => Ok(()),
+            1 => Err(problems.remove(0)),
+            _ => Err(InventoryError::Problems { problems }),
+        }
+    }
 }
 
 /// Reads and validates the inventory at `path`.
@@ -198,12 +238,8 @@ pub fn parse(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), Inven
         )
     });
     let raw = raw.map_err(|e| serde_error(&map, &e))?;
-    let mut v = Validator {
-        map: &map,
-        base_dir: path.parent().unwrap_or(Path::new("")),
-        warnings: Vec::new(),
-    };
-    let mut registries = v.registries(raw.registries)?;
+    let mut v = Validator::new(&map, path.parent().unwrap_or(Path::new("")));
+    let mut registries = v.registries(raw.registries);
     let managed_registries = match &raw.managed_registries {
         Some(declared) => Some(managed::load_into(
             path,
@@ -214,7 +250,8 @@ pub fn parse(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), Inven
         )?),
         None => None,
     };
-    let targets = v.targets(raw.targets, &registries)?;
+    let targets = v.targets(raw.targets, &registries);
+    InventoryError::gather(v.problems)?;
     let inventory = Inventory {
         path: path.to_path_buf(),
         registries,
@@ -269,9 +306,24 @@ struct Validator<'a> {
     map: &'a SourceMap,
     base_dir: &'a Path,
     warnings: Vec<Warning>,
+    /// Problems of entries already passed; the next entry is validated all the same.
+    problems: Vec<InventoryError>,
+    /// Addresses of registries that had a problem: a target naming one is not blamed
+    /// for it again.
+    unusable: Vec<String>,
 }
 
-impl Validator<'_> {
+impl<'a> Validator<'a> {
+    fn new(map: &'a SourceMap, base_dir: &'a Path) -> Validator<'a> {
+        Validator {
+            map,
+            base_dir,
+            warnings: Vec::new(),
+            problems: Vec::new(),
+            unusable: Vec::new(),
+        }
+    }
+
     fn error<T>(&self, field: &str, message: impl Into<String>) -> Result<T, InventoryError> {
         Err(InventoryError::Invalid {
             origin: self.map.origin(field),
@@ -286,31 +338,48 @@ impl Validator<'_> {
         });
     }
 
-    fn registries(&mut self, raw: Vec<RawRegistry>) -> Result<Vec<Registry>, InventoryError> {
+    /// The valid registries; each problem is kept in `problems`.
+    fn registries(&mut self, raw: Vec<RawRegistry>) -> Vec<Registry> {
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut out = Vec::new();
         for (i, r) in raw.into_iter().enumerate() {
-            let at = format!("registries[{i}]");
-            let address: RegistryAddress = match r.address.parse() {
-                Ok(a) => a,
-                Err(msg) => return self.error(&format!("{at}.address"), msg),
-            };
-            if let Some(first) = seen.insert(address.canonical(), i) {
-                return self.error(
-                    &format!("{at}.address"),
-                    format!("registry {address} is already defined at registries[{first}]; each registry appears once"),
-                );
+            let written = r.address.clone();
+            match self.registry(i, r, &mut seen) {
+                Ok(registry) => out.push(registry),
+                Err(problem) => {
+                    self.problems.push(problem);
+                    self.unusable.push(written);
+                }
             }
-            let (email, insecure) = (r.email.clone(), r.insecure);
-            let login = self.login(&at, &address, r)?;
-            out.push(Registry {
-                address,
-                login,
-                email,
-                insecure,
-            });
         }
-        Ok(out)
+        out
+    }
+
+    fn registry(
+        &mut self,
+        i: usize,
+        r: RawRegistry,
+        seen: &mut HashMap<String, usize>,
+    ) -> Result<Registry, InventoryError> {
+        let at = format!("registries[{i}]");
+        let address: RegistryAddress = match r.address.parse() {
+            Ok(a) => a,
+            Err(msg) => return self.error(&format!("{at}.address"), msg),
+        };
+        if let Some(first) = seen.insert(address.canonical(), i) {
+            return self.error(
+                &format!("{at}.address"),
+                format!("registry {address} is already defined at registries[{first}]; each registry appears once"),
+            );
+        }
+        let (email, insecure) = (r.email.clone(), r.insecure);
+        let login = self.login(&at, &address, r)?;
+        Ok(Registry {
+            address,
+            login,
+            email,
+            insecure,
+        })
     }
 }
 

@@ -57,11 +57,7 @@ pub fn document_spec_from_cli(
     } else {
         serde_yaml::from_str(&text).map_err(|e| unlocated(serde_error(&map, &e)))?
     };
-    let validator = Validator {
-        map: &map,
-        base_dir: Path::new(""),
-        warnings: Vec::new(),
-    };
+    let validator = Validator::new(&map, Path::new(""));
     let options = RawOptions::of(raw.secret, raw.rkt, raw.marathon);
     validator
         .document_spec("", kind, options, None)

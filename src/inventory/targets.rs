@@ -4,38 +4,49 @@ use super::*;
 use crate::{documents, formats};
 
 impl Validator<'_> {
-    pub(super) fn targets(
-        &mut self,
-        raw: Vec<RawTarget>,
-        registries: &[Registry],
-    ) -> Result<Vec<Target>, InventoryError> {
+    /// The valid targets; each problem is kept in `problems`.
+    pub(super) fn targets(&mut self, raw: Vec<RawTarget>, registries: &[Registry]) -> Vec<Target> {
         let mut names = BTreeSet::new();
         let mut out = Vec::new();
         for (i, t) in raw.into_iter().enumerate() {
-            let at = format!("targets[{i}]");
-            let valid_name = t
-                .name
-                .bytes()
-                .next()
-                .is_some_and(|b| b.is_ascii_alphanumeric())
-                && t.name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-            if !valid_name {
-                return self.error(
-                    &format!("{at}.name"),
-                    "a target name is a file name: letters, digits, `.`, `_`, `-`",
-                );
+            match self.named_target(i, t, registries, &mut names) {
+                Ok(target) => out.push(target),
+                Err(problem) if problem.is_reported() => {}
+                Err(problem) => self.problems.push(problem),
             }
-            if !names.insert(t.name.clone()) {
-                return self.error(
-                    &format!("{at}.name"),
-                    format!("target `{}` is defined twice", t.name),
-                );
-            }
-            out.push(self.target(&at, t, registries)?);
         }
-        Ok(out)
+        out
+    }
+
+    fn named_target(
+        &mut self,
+        i: usize,
+        t: RawTarget,
+        registries: &[Registry],
+        names: &mut BTreeSet<String>,
+    ) -> Result<Target, InventoryError> {
+        let at = format!("targets[{i}]");
+        let valid_name = t
+            .name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+            && t.name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if !valid_name {
+            return self.error(
+                &format!("{at}.name"),
+                "a target name is a file name: letters, digits, `.`, `_`, `-`",
+            );
+        }
+        if !names.insert(t.name.clone()) {
+            return self.error(
+                &format!("{at}.name"),
+                format!("target `{}` is defined twice", t.name),
+            );
+        }
+        self.target(&at, t, registries)
     }
 
     pub(super) fn target(
@@ -239,12 +250,16 @@ impl Validator<'_> {
         registries: &[Registry],
     ) -> Result<Vec<usize>, InventoryError> {
         let Some(wanted) = wanted else {
+            if registries.is_empty() && !self.unusable.is_empty() {
+                return Err(InventoryError::reported());
+            }
             if registries.is_empty() {
                 return self.error(at, "the inventory has no registries for this target to use; add one under `registries`");
             }
             return Ok((0..registries.len()).collect());
         };
         let mut picked = BTreeSet::new();
+        let mut failed = false;
         for (j, name) in wanted.iter().enumerate() {
             let field = format!("{at}.registries[{j}]");
             let found = name.parse::<RegistryAddress>().ok().and_then(|a| {
@@ -256,6 +271,8 @@ impl Validator<'_> {
                 Some(index) => {
                     picked.insert(index);
                 }
+                // Its own problem is reported already.
+                None if self.unusable.contains(name) => failed = true,
                 None => {
                     let known: Vec<String> =
                         registries.iter().map(|r| r.address.to_string()).collect();
@@ -268,6 +285,9 @@ impl Validator<'_> {
                     );
                 }
             }
+        }
+        if failed {
+            return Err(InventoryError::reported());
         }
         if picked.is_empty() {
             return self.error(&format!("{at}.registries"), "the target selects no registries; name at least one, or leave `registries` out for all");

@@ -96,7 +96,8 @@ fn many_targets_render_as_they_do_one_batch_at_a_time() {
     assert_eq!(all.len(), 150);
     assert_eq!(all, read_tree(&dir.path().join("batches")));
 
-    // With two broken targets, validation refuses the first before anything renders.
+    // Two broken targets are both reported, in the order they are written, before
+    // anything renders.
     std::fs::write(
         dir.path().join("regforge.yaml"),
         many_targets(150, &[20, 140]),
@@ -104,11 +105,11 @@ fn many_targets_render_as_they_do_one_batch_at_a_time() {
     .unwrap();
     let out = regforge_in(dir.path(), &["render", "--out-dir", "broken"], &[], None);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr)
-            .contains("targets[20].format: dockercfg: registry gcr.io uses a credential helper"),
-        "{}",
-        text(&out.stderr)
-    );
+    let stderr = text(&out.stderr);
+    let first =
+        stderr.find("targets[20].format: dockercfg: registry gcr.io uses a credential helper");
+    let second =
+        stderr.find("targets[140].format: dockercfg: registry gcr.io uses a credential helper");
+    assert!(first.is_some() && first < second, "{stderr}");
     assert!(!dir.path().join("broken").exists());
 }

@@ -77,3 +77,19 @@ fn every_bad_input_gives_its_recorded_message() {
         changed.join("\n")
     );
 }
+
+/// Issue 24's example: a bad address, an unknown Butane version and an unknown
+/// document, in three entries, are all reported in one run, in line order.
+#[test]
+fn all_problems_are_reported_at_once_in_line_order() {
+    let (code, stderr) = run(&root().join("tests/bad_inputs/all-at-once"));
+    assert_eq!(code, 1);
+    let lines: Vec<usize> = stderr
+        .lines()
+        .map(|l| {
+            let at = l.strip_prefix("error: regforge.yaml:").expect(l);
+            at.split(':').next().unwrap().parse().expect(l)
+        })
+        .collect();
+    assert_eq!(lines, [5, 12, 18], "{stderr}");
+}
