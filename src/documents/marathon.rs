@@ -7,46 +7,27 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::{DocFile, Kind, Options, OptionsError, read_block, to_json_indented};
 use crate::credentials::RegistryCredential;
 
-/// The Docker containerizer fetching the archive by URI, or the Mesos containerizer
-/// (UCR) pulling with a docker-config from the DC/OS secret store.
-pub struct MarathonApp;
-
-/// A pod: it runs on the Mesos containerizer, so it pulls only through the secret store.
-pub struct MarathonPod;
-
-impl Kind for MarathonApp {
-    fn name(&self) -> &'static str {
-        "marathon-app"
-    }
-
-    fn extension(&self) -> &'static str {
-        "json"
-    }
-
-    fn options_key(&self) -> Option<&'static str> {
-        Some("marathon")
-    }
-
-    fn typed_options(&self) -> &'static [&'static str] {
-        &TYPED
-    }
-
-    fn options(
-        &self,
-        block: Option<serde_yaml::Value>,
-        target: Option<&str>,
-    ) -> Result<Options, OptionsError> {
-        options(self.name(), false, block, target)
-    }
-
-    fn build(&self, options: &Options, _: &[RegistryCredential]) -> Result<Vec<DocFile>, String> {
-        Ok(DocFile::one(marathon_app(options.get())))
-    }
+/// A Marathon definition: an app (the Docker containerizer fetching the archive by
+/// URI, or the Mesos containerizer (UCR) pulling with a docker-config from the DC/OS
+/// secret store) or a pod (the Mesos containerizer only, so the secret store only).
+pub struct Marathon {
+    name: &'static str,
+    pod: bool,
 }
 
-impl Kind for MarathonPod {
+pub static MARATHON_APP: Marathon = Marathon {
+    name: "marathon-app",
+    pod: false,
+};
+
+pub static MARATHON_POD: Marathon = Marathon {
+    name: "marathon-pod",
+    pod: true,
+};
+
+impl Kind for Marathon {
     fn name(&self) -> &'static str {
-        "marathon-pod"
+        self.name
     }
 
     fn extension(&self) -> &'static str {
@@ -66,11 +47,16 @@ impl Kind for MarathonPod {
         block: Option<serde_yaml::Value>,
         target: Option<&str>,
     ) -> Result<Options, OptionsError> {
-        options(self.name(), true, block, target)
+        options(self.name, self.pod, block, target)
     }
 
     fn build(&self, options: &Options, _: &[RegistryCredential]) -> Result<Vec<DocFile>, String> {
-        marathon_pod(options.get()).map(DocFile::one)
+        let options = options.get();
+        if self.pod {
+            marathon_pod(options).map(DocFile::one)
+        } else {
+            Ok(DocFile::one(marathon_app(options)))
+        }
     }
 }
 

@@ -174,8 +174,8 @@ pub static DOCUMENTS: [&dyn Kind; 9] = [
     &kubernetes_secret::KubernetesSecret,
     &rkt::RktAuth,
     &mesos::MesosArchive,
-    &marathon::MarathonApp,
-    &marathon::MarathonPod,
+    &marathon::MARATHON_APP,
+    &marathon::MARATHON_POD,
     &drone::DroneRegistry,
 ];
 

@@ -3,7 +3,7 @@
 use base64::Engine;
 use serde::Deserialize;
 
-use super::{Contents, FileBack, Format, Problem, ReadBack, Version};
+use super::{Contents, FileBack, Format, Problem, ReadBack, Version, placed_nodes};
 use crate::model::{Delivery, FileMode};
 
 pub struct CloudConfig;
@@ -44,17 +44,10 @@ impl Format for CloudConfig {
         }
         let config: Config = serde_yaml::from_str(text)
             .map_err(|e| Problem::config(format!("it is not valid YAML: {e}")))?;
-        let mut files = Vec::new();
-        for entry in config.write_files {
-            let Ok(Entry { path: Some(path) }) = serde_yaml::from_value(entry.clone()) else {
-                continue;
-            };
-            if placed(&path) {
-                let file: WriteFile =
-                    serde_yaml::from_value(entry).map_err(|e| Problem::at(&path, e.to_string()))?;
-                files.push(file.read_back()?);
-            }
-        }
+        let files = placed_nodes::<_, WriteFile>(config.write_files, placed)?
+            .into_iter()
+            .map(WriteFile::read_back)
+            .collect::<Result<_, _>>()?;
         Ok(ReadBack {
             files,
             directories: Vec::new(),
@@ -68,12 +61,6 @@ impl Format for CloudConfig {
 struct Config {
     #[serde(default)]
     write_files: Vec<serde_yaml::Value>,
-}
-
-/// Any `write_files` entry, for its path: entries a template adds may hold anything.
-#[derive(Deserialize)]
-struct Entry {
-    path: Option<String>,
 }
 
 /// An entry regforge placed: nothing in it may change what is written (`append`,

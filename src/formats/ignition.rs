@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::butane::{self, Owner, Verification};
-use super::{Contents, DirectoryBack, FileBack, Format, Problem, ReadBack, Version};
+use super::{Contents, DirectoryBack, FileBack, Format, Problem, ReadBack, Version, placed_nodes};
 use crate::data_url;
 use crate::model::{Delivery, FileMode};
 
@@ -79,33 +79,16 @@ impl Format for Ignition {
         }
         let storage = config.storage.unwrap_or_default();
         Ok(ReadBack {
-            files: strict::<File>(storage.files, placed)?
+            files: placed_nodes::<_, File>(storage.files, placed)?
                 .into_iter()
                 .map(File::read_back)
                 .collect::<Result<_, _>>()?,
-            directories: strict::<Directory>(storage.directories, placed)?
+            directories: placed_nodes::<_, Directory>(storage.directories, placed)?
                 .into_iter()
                 .map(Directory::read_back)
                 .collect(),
         })
     }
-}
-
-/// The nodes at paths regforge placed, read as `T`; the others are left alone.
-fn strict<T: serde::de::DeserializeOwned>(
-    nodes: Vec<serde_json::Value>,
-    placed: &dyn Fn(&str) -> bool,
-) -> Result<Vec<T>, Problem> {
-    let mut out = Vec::new();
-    for node in nodes {
-        let Ok(AnyNode { path: Some(path) }) = serde_json::from_value(node.clone()) else {
-            continue;
-        };
-        if placed(&path) {
-            out.push(serde_json::from_value(node).map_err(|e| Problem::at(&path, e.to_string()))?);
-        }
-    }
-    Ok(out)
 }
 
 // Ignition's config has many sections; regforge reads `ignition.version` and the
@@ -127,11 +110,6 @@ struct Storage {
     files: Vec<serde_json::Value>,
     #[serde(default)]
     directories: Vec<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct AnyNode {
-    path: Option<String>,
 }
 
 /// A file regforge placed: every field it does not write (`append`, `httpHeaders`, an

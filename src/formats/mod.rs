@@ -69,6 +69,30 @@ pub trait Format: Sync {
     ) -> Result<ReadBack, Problem>;
 }
 
+/// The nodes at paths regforge placed (storage files and directories, `write_files`
+/// entries), read strictly as `T`; the others, a template's own additions, pass.
+fn placed_nodes<'de, V, T>(nodes: Vec<V>, placed: &dyn Fn(&str) -> bool) -> Result<Vec<T>, Problem>
+where
+    V: serde::Deserializer<'de> + Clone,
+    T: serde::Deserialize<'de>,
+{
+    /// Any node, for its path: a template's own nodes may hold anything.
+    #[derive(serde::Deserialize)]
+    struct AnyNode {
+        path: Option<String>,
+    }
+    let mut out = Vec::new();
+    for node in nodes {
+        let Ok(AnyNode { path: Some(path) }) = serde::Deserialize::deserialize(node.clone()) else {
+            continue;
+        };
+        if placed(&path) {
+            out.push(T::deserialize(node).map_err(|e| Problem::at(&path, e.to_string()))?);
+        }
+    }
+    Ok(out)
+}
+
 /// The format a target's `format:` names, if one is behind the trait.
 pub fn lookup(name: &str) -> Option<&'static dyn Format> {
     FORMATS.iter().find(|f| f.name() == name).copied()
