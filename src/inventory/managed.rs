@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::raw::{RawInventory, RawRegistry};
-use super::{InventoryError, Registry, SourceMap, Validator, Warning, serde_error};
+use super::{InventoryError, Registry, SourceMap, Validator, Warning};
 use crate::credentials::SecretRef;
 use crate::fsio::io_reason;
 
@@ -90,7 +90,15 @@ impl ManagedFile {
 
     /// Parses managed file text; errors are located in that file.
     pub fn parse(path: &Path, text: &str) -> Result<ManagedFile, InventoryError> {
-        serde_yaml::from_str(text).map_err(|e| serde_error(&SourceMap::build(path, text), &e))
+        ManagedFile::from_map(&SourceMap::read(path, text)?)
+    }
+
+    fn from_map(map: &SourceMap) -> Result<ManagedFile, InventoryError> {
+        map.require_mapping(
+            "the managed registries file",
+            "it must be a mapping with `registries`",
+        )?;
+        map.deserialize()
     }
 
     /// Reads the file; a missing file is an empty one.
@@ -151,8 +159,8 @@ pub(super) fn load_into(
 ) -> Result<PathBuf, InventoryError> {
     let path = resolve_path(inventory, declared);
     let text = fs::read_to_string(&path).map_err(|e| read_error(&path, &e))?;
-    let map = SourceMap::build(&path, &text);
-    let file: ManagedFile = serde_yaml::from_str(&text).map_err(|e| serde_error(&map, &e))?;
+    let map = SourceMap::read(&path, &text)?;
+    let file = ManagedFile::from_map(&map)?;
     // Secret files are relative to the inventory's folder, wherever this file is.
     let mut v = Validator::new(&map, inventory.parent().unwrap_or(Path::new("")));
     let managed = v.registries(file.registries.into_iter().map(Into::into).collect());
@@ -195,8 +203,7 @@ pub fn append_include(inventory_text: &str, declared: &str) -> String {
 /// The `managed_registries` value of inventory text, if it has one (the text is parsed
 /// only as far as the top level; a full validation happens elsewhere).
 pub fn declared_in(path: &Path, inventory_text: &str) -> Result<Option<String>, InventoryError> {
-    let raw: RawInventory = serde_yaml::from_str(inventory_text)
-        .map_err(|e| serde_error(&SourceMap::build(path, inventory_text), &e))?;
+    let raw: RawInventory = SourceMap::read(path, inventory_text)?.deserialize()?;
     Ok(raw.managed_registries)
 }
 
@@ -206,8 +213,7 @@ pub fn targets_naming(
     inventory_text: &str,
     canonical: &str,
 ) -> Result<Vec<String>, InventoryError> {
-    let raw: RawInventory = serde_yaml::from_str(inventory_text)
-        .map_err(|e| serde_error(&SourceMap::build(path, inventory_text), &e))?;
+    let raw: RawInventory = SourceMap::read(path, inventory_text)?.deserialize()?;
     Ok(raw
         .targets
         .into_iter()

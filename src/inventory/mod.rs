@@ -227,17 +227,12 @@ pub fn load(path: &Path) -> Result<(Inventory, Vec<Warning>), InventoryError> {
 
 /// Validates inventory text; `path` names it in messages and anchors relative paths.
 pub fn parse(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), InventoryError> {
-    // Two independent reads of the same text: the positions for messages are indexed on a
-    // second thread while serde builds the values (about half of a large inventory's load).
-    let (map, raw) = std::thread::scope(|scope| {
-        let map = scope.spawn(|| SourceMap::build(path, text));
-        let raw = serde_yaml::from_str::<RawInventory>(text);
-        (
-            map.join().expect("indexing the inventory does not panic"),
-            raw,
-        )
-    });
-    let raw = raw.map_err(|e| serde_error(&map, &e))?;
+    let map = SourceMap::read(path, text)?;
+    map.require_mapping(
+        "the inventory",
+        "it must be a mapping with `registries` and `targets`",
+    )?;
+    let raw: RawInventory = map.deserialize()?;
     let mut v = Validator::new(&map, path.parent().unwrap_or(Path::new("")));
     let mut registries = v.registries(raw.registries);
     let managed_registries = match &raw.managed_registries {
@@ -259,47 +254,6 @@ pub fn parse(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), Inven
         managed_registries,
     };
     Ok((inventory, v.warnings))
-}
-
-fn serde_error(map: &SourceMap, e: &serde_yaml::Error) -> InventoryError {
-    let text = without_positions(&e.to_string());
-    let message = text.as_str();
-    let (field, message) = match message.split_once(": ") {
-        Some((field, rest)) if !field.contains(' ') => (field.trim_start_matches('.'), rest),
-        _ => ("", message),
-    };
-    let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-    InventoryError::Invalid {
-        origin: Origin {
-            file: map.file().clone(),
-            line,
-            column,
-            field: field.to_string(),
-        },
-        message: message.to_string(),
-    }
-}
-
-/// serde_yaml writes positions into its messages (" at line L column C"); the
-/// origin carries the position in front instead, so drop them from the text.
-fn without_positions(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(at) = rest.find(" at line ") {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at + " at line ".len()..];
-        let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        let line_len = digits(tail);
-        match tail[line_len..].strip_prefix(" column ") {
-            Some(col) if line_len > 0 && digits(col) > 0 => rest = &col[digits(col)..],
-            _ => {
-                out.push_str(" at line ");
-                rest = tail;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 struct Validator<'a> {
@@ -380,19 +334,5 @@ impl<'a> Validator<'a> {
             email,
             insecure,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn positions_are_dropped_from_parser_messages() {
-        assert_eq!(
-            super::without_positions(
-                "did not find expected '-' indicator at line 3 column 4, while parsing a block collection at line 2 column 3"
-            ),
-            "did not find expected '-' indicator, while parsing a block collection"
-        );
-        assert_eq!(super::without_positions("x at line y"), "x at line y");
     }
 }

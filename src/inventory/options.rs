@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::raw::RawCliOptions;
-use super::{InventoryError, SourceMap, Validator, serde_error};
+use super::{InventoryError, SourceMap, Validator};
 use crate::documents::{self, DocumentKind, DocumentSpec, OptionsError};
 use crate::yaml;
 
@@ -13,7 +13,7 @@ pub fn document_spec_from_cli(
     kind: DocumentKind,
     sets: &[(String, String)],
 ) -> Result<DocumentSpec, InventoryError> {
-    let map = SourceMap::build(Path::new("--set"), "");
+    let map = SourceMap::read(Path::new("--set"), "")?;
     let block = match kind.options_key() {
         Some(block) => block,
         None if sets.is_empty() => "",
@@ -39,7 +39,6 @@ pub fn document_spec_from_cli(
             text.push_str(&format!("  {key}: {value}\n"));
         }
     }
-    let map = SourceMap::build(Path::new("--set"), &text);
     let unlocated = |e: InventoryError| match e {
         InventoryError::Invalid {
             mut origin,
@@ -52,11 +51,8 @@ pub fn document_spec_from_cli(
         }
         other => other,
     };
-    let raw: RawCliOptions = if text.is_empty() {
-        RawCliOptions::default()
-    } else {
-        serde_yaml::from_str(&text).map_err(|e| unlocated(serde_error(&map, &e)))?
-    };
+    let map = SourceMap::read(Path::new("--set"), &text).map_err(unlocated)?;
+    let raw: RawCliOptions = map.deserialize().map_err(unlocated)?;
     let validator = Validator::new(&map, Path::new(""));
     let options = RawOptions::of(raw.secret, raw.rkt, raw.marathon);
     validator

@@ -78,7 +78,7 @@ fn wrong_type() {
     assert_error(
         "registries:\n  - address: quay.io\n    username: robot\n    password: {file: pw}\n    insecure: maybe\n",
         "5:15",
-        "registries[0].insecure: invalid type: string \"maybe\", expected a boolean",
+        "registries[0].insecure: expected a boolean, found a string",
     );
 }
 
