@@ -62,6 +62,15 @@ impl SourceMap {
         })
     }
 
+    /// The node at `field` as `T`; a problem names where and which field under it.
+    pub fn deserialize_at<T: DeserializeOwned>(&self, field: &str) -> Result<T, InventoryError> {
+        let node = self.root.at(field).expect("the field is written");
+        yaml::from_node(node).map_err(|e| InventoryError::Invalid {
+            origin: origin(&self.file, e.mark, &format!("{field}{}", e.path)),
+            message: e.message,
+        })
+    }
+
     /// The origin of `field`, falling back to its closest written parent.
     pub fn origin(&self, field: &str) -> Origin {
         let mut probe = field;

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::raw::{RawInventory, RawRegistry};
+use super::raw::{RawRegistry, RawTarget, RawTop};
 use super::{InventoryError, Registry, SourceMap, Validator, Warning};
 use crate::credentials::SecretRef;
 use crate::fsio::io_reason;
@@ -163,7 +163,12 @@ pub(super) fn load_into(
     let file = ManagedFile::from_map(&map)?;
     // Secret files are relative to the inventory's folder, wherever this file is.
     let mut v = Validator::new(&map, inventory.parent().unwrap_or(Path::new("")));
-    let managed = v.registries(file.registries.into_iter().map(Into::into).collect());
+    let managed = v.registries(
+        file.registries
+            .into_iter()
+            .map(|r| Some(r.into()))
+            .collect(),
+    );
     InventoryError::gather(std::mem::take(&mut v.problems))?;
     for (j, m) in managed.iter().enumerate() {
         if let Some(i) = registries
@@ -203,7 +208,7 @@ pub fn append_include(inventory_text: &str, declared: &str) -> String {
 /// The `managed_registries` value of inventory text, if it has one (the text is parsed
 /// only as far as the top level; a full validation happens elsewhere).
 pub fn declared_in(path: &Path, inventory_text: &str) -> Result<Option<String>, InventoryError> {
-    let raw: RawInventory = SourceMap::read(path, inventory_text)?.deserialize()?;
+    let raw: RawTop = SourceMap::read(path, inventory_text)?.deserialize()?;
     Ok(raw.managed_registries)
 }
 
@@ -213,9 +218,12 @@ pub fn targets_naming(
     inventory_text: &str,
     canonical: &str,
 ) -> Result<Vec<String>, InventoryError> {
-    let raw: RawInventory = SourceMap::read(path, inventory_text)?.deserialize()?;
-    Ok(raw
-        .targets
+    let map = SourceMap::read(path, inventory_text)?;
+    let raw: RawTop = map.deserialize()?;
+    let targets = (0..raw.targets.len())
+        .map(|i| map.deserialize_at::<RawTarget>(&format!("targets[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(targets
         .into_iter()
         .filter(|t| {
             t.registries.iter().flatten().any(|name| {

@@ -21,7 +21,7 @@ use crate::formats::{Format, Version};
 use crate::fsio::io_reason;
 use options::RawOptions;
 pub use options::document_spec_from_cli;
-use raw::{RawFile, RawInventory, RawRegistry, RawTarget};
+use raw::{RawFile, RawRegistry, RawTarget, RawTop};
 
 #[derive(Debug)]
 pub struct Inventory {
@@ -232,9 +232,12 @@ pub fn parse(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), Inven
         "the inventory",
         "it must be a mapping with `registries` and `targets`",
     )?;
-    let raw: RawInventory = map.deserialize()?;
+    let raw: RawTop = map.deserialize()?;
     let mut v = Validator::new(&map, path.parent().unwrap_or(Path::new("")));
-    let mut registries = v.registries(raw.registries);
+    let written: Vec<Option<RawRegistry>> = (0..raw.registries.len())
+        .map(|i| v.read(&format!("registries[{i}]")))
+        .collect();
+    let mut registries = v.registries(written);
     let managed_registries = match &raw.managed_registries {
         Some(declared) => Some(managed::load_into(
             path,
@@ -245,7 +248,10 @@ pub fn parse(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), Inven
         )?),
         None => None,
     };
-    let targets = v.targets(raw.targets, &registries);
+    let written: Vec<Option<RawTarget>> = (0..raw.targets.len())
+        .map(|i| v.read(&format!("targets[{i}]")))
+        .collect();
+    let targets = v.targets(written, &registries);
     InventoryError::gather(v.problems)?;
     let inventory = Inventory {
         path: path.to_path_buf(),
@@ -285,6 +291,17 @@ impl<'a> Validator<'a> {
         })
     }
 
+    /// The entry at `field` as written, or `None` with its problem kept.
+    fn read<T: serde::de::DeserializeOwned>(&mut self, field: &str) -> Option<T> {
+        match self.map.deserialize_at(field) {
+            Ok(value) => Some(value),
+            Err(problem) => {
+                self.problems.push(problem);
+                None
+            }
+        }
+    }
+
     fn warn(&mut self, field: &str, message: impl Into<String>) {
         self.warnings.push(Warning {
             origin: self.map.origin(field),
@@ -293,10 +310,17 @@ impl<'a> Validator<'a> {
     }
 
     /// The valid registries; each problem is kept in `problems`.
-    fn registries(&mut self, raw: Vec<RawRegistry>) -> Vec<Registry> {
+    fn registries(&mut self, raw: Vec<Option<RawRegistry>>) -> Vec<Registry> {
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut out = Vec::new();
         for (i, r) in raw.into_iter().enumerate() {
+            let Some(r) = r else {
+                // Unreadable: its problem is kept; a target naming it is not blamed.
+                if let Some(address) = self.map.scalar(&format!("registries[{i}].address")) {
+                    self.unusable.push(address.text);
+                }
+                continue;
+            };
             let written = r.address.clone();
             match self.registry(i, r, &mut seen) {
                 Ok(registry) => out.push(registry),

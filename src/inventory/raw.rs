@@ -4,14 +4,15 @@ use serde::Deserialize;
 
 use crate::credentials::SecretRef;
 
+/// The inventory's top level, each entry left to be read on its own: a problem in one
+/// registry or target does not stop the others from being read.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawInventory {
+pub struct RawTop {
     #[serde(default)]
-    pub registries: Vec<RawRegistry>,
+    pub registries: Vec<serde::de::IgnoredAny>,
     #[serde(default)]
-    pub targets: Vec<RawTarget>,
-    /// The file `regforge registry` keeps its registries in, relative to the inventory.
+    pub targets: Vec<serde::de::IgnoredAny>,
     pub managed_registries: Option<String>,
 }
 

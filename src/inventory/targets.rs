@@ -5,10 +5,18 @@ use crate::{documents, formats};
 
 impl Validator<'_> {
     /// The valid targets; each problem is kept in `problems`.
-    pub(super) fn targets(&mut self, raw: Vec<RawTarget>, registries: &[Registry]) -> Vec<Target> {
+    pub(super) fn targets(
+        &mut self,
+        raw: Vec<Option<RawTarget>>,
+        registries: &[Registry],
+    ) -> Vec<Target> {
         let mut names = BTreeSet::new();
         let mut out = Vec::new();
+        // An unreadable target's problem is kept already.
         for (i, t) in raw.into_iter().enumerate() {
+            let Some(t) = t else {
+                continue;
+            };
             match self.named_target(i, t, registries, &mut names) {
                 Ok(target) => out.push(target),
                 Err(problem) if problem.is_reported() => {}
