@@ -7,16 +7,10 @@ use clap::{Args, Parser, Subcommand};
 /// `regforge document --help`'s footer: examples, then the kinds and option blocks the
 /// document list holds.
 fn document_help() -> String {
-    let mut blocks: Vec<String> = Vec::new();
-    for key in crate::documents::DOCUMENTS
+    let blocks: Vec<String> = crate::documents::option_keys()
         .iter()
-        .filter_map(|k| k.options_key())
-    {
-        let block = format!("{key}:");
-        if !blocks.contains(&block) {
-            blocks.push(block);
-        }
-    }
+        .map(|key| format!("{key}:"))
+        .collect();
     format!(
         "Examples:\n  regforge document docker-config > ~/.docker/config.json\n  regforge document dockercfg --registry registry.example.com -o .dockercfg\n  regforge document containers-auth --registry quay.io/myorg\n  regforge document kubernetes-secret --set name=regcred --set namespace=apps | kubectl apply -f -\n  regforge document rkt-auth --set kind=auth -o /etc/rkt/auth.d\n  regforge document mesos-archive -o /etc/docker.tar.gz\n  regforge document marathon-app --set image=quay.io/myorg/app:1 --set id=/app\n\nDocuments: {}.\n--set takes the keys of the document's options block in the inventory\n({}; see docs/inventory.md).",
         crate::documents::accepted(),

@@ -206,6 +206,17 @@ pub fn reading(key: &str) -> String {
     )
 }
 
+/// The keys of every kind's options block, each once, in list order.
+pub fn option_keys() -> Vec<&'static str> {
+    let mut keys = Vec::new();
+    for key in DOCUMENTS.iter().filter_map(|k| k.options_key()) {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
 /// The kinds that read an options block, as a sentence lists them.
 pub fn with_options() -> String {
     sentence(

@@ -7,11 +7,11 @@ impl Validator<'_> {
     pub(super) fn files(
         &mut self,
         at: &str,
-        raw: Vec<RawFile>,
+        count: usize,
         format: TargetFormat,
         has_remote: bool,
     ) -> Result<Vec<FileSpec>, InventoryError> {
-        if raw.is_empty() {
+        if count == 0 {
             return self.error(
                 &format!("{at}.files"),
                 "a provisioning target places at least one file",
@@ -20,10 +20,13 @@ impl Validator<'_> {
         let mut paths = BTreeSet::new();
         let mut out = Vec::new();
         let mut failed = false;
-        for (j, f) in raw.into_iter().enumerate() {
+        for j in 0..count {
             let fat = format!("{at}.files[{j}]");
             // A bad entry does not hide the next one's problems.
-            let spec = match self.file(&fat, f, format, has_remote) {
+            let read = self.map.read_entry::<RawFile>(&fat);
+            let spec = match read.and_then(|(f, blocks)| {
+                self.file(&fat, f, RawOptions::new(blocks), format, has_remote)
+            }) {
                 Ok(spec) => spec,
                 Err(problem) => {
                     self.problems.push(problem);
@@ -49,10 +52,10 @@ impl Validator<'_> {
         &mut self,
         at: &str,
         f: RawFile,
+        options: RawOptions,
         format: TargetFormat,
         has_remote: bool,
     ) -> Result<FileSpec, InventoryError> {
-        let options = RawOptions::of(f.secret, f.rkt, f.marathon);
         let document = match documents::lookup(&f.document) {
             Ok(kind) => self.document_spec(at, kind, options, None)?,
             Err(msg) => return self.error(&format!("{at}.document"), msg),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 
 use super::InventoryError;
+use crate::documents;
 use crate::model::Origin;
 use crate::yaml::{self, Limits, Mark, Node, Style, Value};
 
@@ -69,6 +70,53 @@ impl SourceMap {
             origin: origin(&self.file, e.mark, &format!("{field}{}", e.path)),
             message: e.message,
         })
+    }
+
+    /// The mapping at `field` as `T`, with the entries whose keys are document options
+    /// blocks (`documents::option_keys`) taken out first and returned as written: they
+    /// are read by the document the entry names.
+    pub fn read_entry<T: DeserializeOwned>(
+        &self,
+        field: &str,
+    ) -> Result<(T, Vec<(String, serde_yaml::Value)>), InventoryError> {
+        let node = self.root.at(field).expect("the field is written");
+        let keys = documents::option_keys();
+        let mut blocks = Vec::new();
+        let mut rest = node.clone();
+        if let Value::Mapping(entries) = &mut rest.value {
+            let mut kept = Vec::new();
+            for (key, value) in std::mem::take(entries) {
+                match key.as_str().filter(|k| keys.contains(k)) {
+                    Some(block) => blocks.push((block.to_string(), value)),
+                    None => kept.push((key, value)),
+                }
+            }
+            *entries = kept;
+        }
+        let located = |e: yaml::DeError, under: &str| InventoryError::Invalid {
+            origin: origin(&self.file, e.mark, &format!("{under}{}", e.path)),
+            message: e.message,
+        };
+        let value = yaml::from_node(&rest).map_err(|mut e| {
+            if e.message.starts_with("unknown field") {
+                let blocks: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+                e.message = format!(
+                    "{}, or a document's options block: {}",
+                    e.message,
+                    blocks.join(", ")
+                );
+            }
+            located(e, field)
+        })?;
+        let blocks = blocks
+            .into_iter()
+            .map(|(key, node)| {
+                let under = format!("{field}.{key}");
+                let block = yaml::from_node(&node).map_err(|e| located(e, &under))?;
+                Ok((key, block))
+            })
+            .collect::<Result<_, InventoryError>>()?;
+        Ok((value, blocks))
     }
 
     /// The origin of `field`, falling back to its closest written parent.

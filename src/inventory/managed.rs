@@ -221,10 +221,11 @@ pub fn targets_naming(
     let map = SourceMap::read(path, inventory_text)?;
     let raw: RawTop = map.deserialize()?;
     let targets = (0..raw.targets.len())
-        .map(|i| map.deserialize_at::<RawTarget>(&format!("targets[{i}]")))
+        .map(|i| map.read_entry::<RawTarget>(&format!("targets[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(targets
         .into_iter()
+        .map(|(t, _)| t)
         .filter(|t| {
             t.registries.iter().flatten().any(|name| {
                 name.parse::<super::RegistryAddress>()

@@ -248,8 +248,8 @@ pub fn parse(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), Inven
         )?),
         None => None,
     };
-    let written: Vec<Option<RawTarget>> = (0..raw.targets.len())
-        .map(|i| v.read(&format!("targets[{i}]")))
+    let written: Vec<Option<(RawTarget, RawOptions)>> = (0..raw.targets.len())
+        .map(|i| v.read_entry(&format!("targets[{i}]")))
         .collect();
     let targets = v.targets(written, &registries);
     InventoryError::gather(v.problems)?;
@@ -289,6 +289,21 @@ impl<'a> Validator<'a> {
             origin: self.map.origin(field),
             message: message.into(),
         })
+    }
+
+    /// The target or file entry at `field` as written, with its options blocks, or
+    /// `None` with its problem kept.
+    fn read_entry<T: serde::de::DeserializeOwned>(
+        &mut self,
+        field: &str,
+    ) -> Option<(T, RawOptions)> {
+        match self.map.read_entry(field) {
+            Ok((value, blocks)) => Some((value, RawOptions::new(blocks))),
+            Err(problem) => {
+                self.problems.push(problem);
+                None
+            }
+        }
     }
 
     /// The entry at `field` as written, or `None` with its problem kept.

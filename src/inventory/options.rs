@@ -2,7 +2,6 @@
 
 use std::path::Path;
 
-use super::raw::RawCliOptions;
 use super::{InventoryError, SourceMap, Validator};
 use crate::documents::{self, DocumentKind, DocumentSpec, OptionsError};
 use crate::yaml;
@@ -52,41 +51,35 @@ pub fn document_spec_from_cli(
         other => other,
     };
     let map = SourceMap::read(Path::new("--set"), &text).map_err(unlocated)?;
-    let raw: RawCliOptions = map.deserialize().map_err(unlocated)?;
+    let blocks = match text.is_empty() {
+        true => Vec::new(),
+        false => vec![(
+            block.to_string(),
+            map.deserialize_at(block).map_err(unlocated)?,
+        )],
+    };
     let validator = Validator::new(&map, Path::new(""));
-    let options = RawOptions::of(raw.secret, raw.rkt, raw.marathon);
+    let options = RawOptions::new(blocks);
     validator
         .document_spec("", kind, options, None)
         .map_err(unlocated)
 }
 
 /// The option blocks written on one document target or file entry, by key.
-pub struct RawOptions(Vec<(&'static str, serde_yaml::Value)>);
+pub struct RawOptions(Vec<(String, serde_yaml::Value)>);
 
 impl RawOptions {
-    /// The blocks raw.rs spells out: serde's flatten, which could gather any document's
-    /// block, cannot be combined with deny_unknown_fields and serde_yaml's positions.
-    pub fn of(
-        secret: Option<serde_yaml::Value>,
-        rkt: Option<serde_yaml::Value>,
-        marathon: Option<serde_yaml::Value>,
-    ) -> RawOptions {
-        let blocks = [("secret", secret), ("rkt", rkt), ("marathon", marathon)];
-        RawOptions(
-            blocks
-                .into_iter()
-                .filter_map(|(key, block)| Some((key, block?)))
-                .collect(),
-        )
+    pub fn new(blocks: Vec<(String, serde_yaml::Value)>) -> RawOptions {
+        RawOptions(blocks)
     }
 
     /// The key of the first block written, if any.
-    pub fn first_key(&self) -> Option<&'static str> {
-        self.0.first().map(|(key, _)| *key)
+    pub fn first_key(&self) -> Option<&str> {
+        self.0.first().map(|(key, _)| key.as_str())
     }
 
     fn take(&mut self, key: &str) -> Option<serde_yaml::Value> {
-        let at = self.0.iter().position(|(k, _)| *k == key)?;
+        let at = self.0.iter().position(|(k, _)| k == key)?;
         Some(self.0.remove(at).1)
     }
 }
@@ -101,8 +94,8 @@ impl Validator<'_> {
         mut raw: RawOptions,
         target_name: Option<&str>,
     ) -> Result<DocumentSpec, InventoryError> {
-        for &(key, _) in &raw.0 {
-            if kind.options_key() != Some(key) {
+        for (key, _) in &raw.0 {
+            if kind.options_key() != Some(key.as_str()) {
                 return self.error(
                     &format!("{at}.{key}"),
                     format!(

@@ -39,14 +39,10 @@ pub struct RawTarget {
     pub variant: Option<String>,
     pub version: Option<String>,
     pub registries: Option<Vec<String>>,
-    pub files: Option<Vec<RawFile>>,
+    /// Each entry is read on its own (`SourceMap::read_entry`), with its options block.
+    pub files: Option<Vec<serde::de::IgnoredAny>>,
     pub remote: Option<RawRemote>,
     pub template: Option<String>,
-    // Document options, on a document target or a file entry (serde's flatten
-    // cannot be combined with deny_unknown_fields, so they are spelled out twice).
-    pub secret: Option<serde_yaml::Value>,
-    pub rkt: Option<serde_yaml::Value>,
-    pub marathon: Option<serde_yaml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -59,24 +55,10 @@ pub struct RawFile {
     pub user: Option<String>,
     pub group: Option<String>,
     pub delivery: Option<String>,
-    // Document options, on a document target or a file entry (serde's flatten
-    // cannot be combined with deny_unknown_fields, so they are spelled out twice).
-    pub secret: Option<serde_yaml::Value>,
-    pub rkt: Option<serde_yaml::Value>,
-    pub marathon: Option<serde_yaml::Value>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRemote {
     pub url: String,
-}
-
-/// `regforge document KIND --set key=value…`, arranged as the option block of that kind.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RawCliOptions {
-    pub secret: Option<serde_yaml::Value>,
-    pub rkt: Option<serde_yaml::Value>,
-    pub marathon: Option<serde_yaml::Value>,
 }

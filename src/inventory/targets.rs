@@ -7,17 +7,17 @@ impl Validator<'_> {
     /// The valid targets; each problem is kept in `problems`.
     pub(super) fn targets(
         &mut self,
-        raw: Vec<Option<RawTarget>>,
+        raw: Vec<Option<(RawTarget, RawOptions)>>,
         registries: &[Registry],
     ) -> Vec<Target> {
         let mut names = BTreeSet::new();
         let mut out = Vec::new();
         // An unreadable target's problem is kept already.
         for (i, t) in raw.into_iter().enumerate() {
-            let Some(t) = t else {
+            let Some((t, options)) = t else {
                 continue;
             };
-            match self.named_target(i, t, registries, &mut names) {
+            match self.named_target(i, t, options, registries, &mut names) {
                 Ok(target) => out.push(target),
                 Err(problem) if problem.is_reported() => {}
                 Err(problem) => self.problems.push(problem),
@@ -30,6 +30,7 @@ impl Validator<'_> {
         &mut self,
         i: usize,
         t: RawTarget,
+        options: RawOptions,
         registries: &[Registry],
         names: &mut BTreeSet<String>,
     ) -> Result<Target, InventoryError> {
@@ -54,13 +55,14 @@ impl Validator<'_> {
                 format!("target `{}` is defined twice", t.name),
             );
         }
-        self.target(&at, t, registries)
+        self.target(&at, t, options, registries)
     }
 
     pub(super) fn target(
         &mut self,
         at: &str,
         t: RawTarget,
+        options: RawOptions,
         registries: &[Registry],
     ) -> Result<Target, InventoryError> {
         let format = self.format(at, &t)?;
@@ -79,7 +81,7 @@ impl Validator<'_> {
             None => None,
         };
         let files = match (t.files, format.places_files()) {
-            (Some(files), true) => self.files(at, files, format, remote_url.is_some())?,
+            (Some(files), true) => self.files(at, files.len(), format, remote_url.is_some())?,
             (None, true) => {
                 return self.error(
                     at,
@@ -97,7 +99,6 @@ impl Validator<'_> {
             }
             (None, false) => Vec::new(),
         };
-        let options = RawOptions::of(t.secret, t.rkt, t.marathon);
         let document = match format {
             TargetFormat::Document(kind) => {
                 Some(self.document_spec(at, kind, options, Some(&t.name))?)
