@@ -28,6 +28,11 @@ impl Kind for KubernetesSecret {
         Some("secret")
     }
 
+    /// The Secret's data keys: base64 of the whole docker config.
+    fn secret_keys(&self) -> &'static [&'static str] {
+        &[".dockerconfigjson", ".dockercfg"]
+    }
+
     fn options(
         &self,
         block: Option<serde_yaml::Value>,

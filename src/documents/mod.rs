@@ -37,6 +37,11 @@ pub trait Kind: Sync {
     fn refuses(&self, _address: &RegistryAddress, _credential: CredentialKind) -> Option<String> {
         None
     }
+    /// Keys of its own whose values are secrets, beyond the usual credential fields
+    /// (`auth`, `password`, …): `--check` diffs hide their values.
+    fn secret_keys(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// The key of the options block it reads on its target or file entry, if any.
     fn options_key(&self) -> Option<&'static str> {
         None

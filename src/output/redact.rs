@@ -11,10 +11,10 @@ use crate::yaml;
 /// What a hidden value is replaced with.
 pub const REDACTED: &str = "<redacted>";
 
-/// Keys whose values are credentials in the documents regforge writes (docker `auth`,
-/// rkt and Drone `password`, Kubernetes `.dockerconfigjson`, …). Their values are hidden
-/// even when they hold no secret regforge knows: an old file may hold an old password.
-const SECRET_KEYS: [&str; 9] = [
+/// Keys whose values are credentials wherever they appear (docker `auth`, rkt and Drone
+/// `password`, tokens, AWS secret keys). Their values are hidden even when they hold no
+/// secret regforge knows: an old file may hold an old password.
+const CREDENTIAL_KEYS: [&str; 7] = [
     "auth",
     "password",
     "identitytoken",
@@ -22,9 +22,17 @@ const SECRET_KEYS: [&str; 9] = [
     "token",
     "aws_secret_access_key",
     "secretAccessKey",
-    ".dockerconfigjson",
-    ".dockercfg",
 ];
+
+/// The credential keys, and the keys the documents name as holding secrets
+/// (`Kind::secret_keys`, such as a Kubernetes Secret's `.dockerconfigjson`).
+fn secret_keys() -> impl Iterator<Item = &'static str> {
+    CREDENTIAL_KEYS.into_iter().chain(
+        crate::documents::DOCUMENTS
+            .iter()
+            .flat_map(|kind| kind.secret_keys().iter().copied()),
+    )
+}
 
 /// How deep base64 inside base64 is opened (a cloud-config `b64` content holds a
 /// dockercfg whose `auth` is base64 again).
@@ -225,11 +233,11 @@ fn base64_runs(text: &str) -> Vec<Range<usize>> {
     runs
 }
 
-/// The values of `SECRET_KEYS`: JSON strings (`"auth": "…"`), the same JSON inside a
+/// The values of `secret_keys`: JSON strings (`"auth": "…"`), the same JSON inside a
 /// YAML or JSON string (`\"auth\": \"…\"`), and plain YAML (`password: …` to the line end).
 fn key_values(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
-    for key in SECRET_KEYS {
+    for key in secret_keys() {
         for quote in ["\"", "\\\""] {
             let opening = format!("{quote}{key}{quote}");
             for (at, m) in text.match_indices(&opening) {
@@ -279,7 +287,7 @@ pub fn block_secret_lines(text: &str) -> Vec<bool> {
             let header = rest.trim();
             let block = header.starts_with(['|', '>'])
                 && header[1..].chars().all(|c| "+-0123456789".contains(c));
-            if block && SECRET_KEYS.contains(&key) {
+            if block && secret_keys().any(|k| k == key) {
                 inside = Some(key_at);
             }
         }
@@ -359,6 +367,17 @@ mod tests {
         assert_eq!(
             r.redact(r#"inline: "p\\\"a<s>&ß""#),
             r#"inline: "<redacted>""#
+        );
+    }
+
+    #[test]
+    fn a_kubernetes_secrets_data_is_hidden_as_its_document_says() {
+        // An old Secret on disk: its payload holds no secret regforge knows today.
+        let r = redactor("unrelated");
+        let old = "data:\n  .dockerconfigjson: eyJhdXRocyI6e319\nkind: Secret\n";
+        assert_eq!(
+            r.redact(old),
+            "data:\n  .dockerconfigjson: <redacted>\nkind: Secret\n"
         );
     }
 
