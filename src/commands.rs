@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 use crate::documents::{self, Document, DocumentKind};
-use crate::hash::Sha512Hash;
 use crate::inventory::{self, Inventory};
+use crate::model::Sha512Hash;
 use crate::output::redact::Redactor;
 use crate::{Error, fsio, output, terraform};
 

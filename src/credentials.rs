@@ -1,108 +1,11 @@
 //! Secret references (`{env}`, `{file}`, literal) and resolving them into credentials.
 
 use std::ffi::OsString;
-use std::fmt;
-use std::path::{Path, PathBuf};
-
-use serde::de::{self, Deserializer, Error as _, MapAccess, Visitor};
+use std::path::Path;
 
 use crate::fsio::io_reason;
 use crate::model::{Origin, RegistryAddress};
-
-/// Where a secret value comes from, as written in the inventory.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SecretRef {
-    Literal(Secret),
-    Env(String),
-    File(PathBuf),
-}
-
-/// A secret value. Its `Debug` never shows the value, so it cannot leak into a message by accident.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: String) -> Secret {
-        Secret(value)
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-const SECRET_FORMS: &str = "a string, {env: NAME} or {file: PATH}";
-
-impl<'de> serde::Deserialize<'de> for SecretRef {
-    // Hand-written so that a wrong value is described by its type only: serde's
-    // default messages quote the offending value, which here may be a password.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct RefVisitor;
-
-        fn wrong<E: de::Error>(what: &str) -> E {
-            E::custom(format!("expected {SECRET_FORMS}, found {what}"))
-        }
-
-        impl<'de> Visitor<'de> for RefVisitor {
-            type Value = SecretRef;
-
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(SECRET_FORMS)
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<SecretRef, E> {
-                Ok(SecretRef::Literal(Secret(v.to_string())))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<SecretRef, E> {
-                Err(wrong("a boolean (quote it to use it as a password)"))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<SecretRef, E> {
-                Err(wrong("a number (quote it to use it as a password)"))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<SecretRef, E> {
-                Err(wrong("a number (quote it to use it as a password)"))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<SecretRef, E> {
-                Err(wrong("a number (quote it to use it as a password)"))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<SecretRef, E> {
-                Err(wrong("nothing"))
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<SecretRef, A::Error> {
-                Err(wrong("a list"))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SecretRef, A::Error> {
-                let key: String = map
-                    .next_key()?
-                    .ok_or_else(|| wrong::<A::Error>("an empty mapping"))?;
-                let value: String = map
-                    .next_value()
-                    .map_err(|_| A::Error::custom(format!("`{key}` takes a string")))?;
-                let reference = match key.as_str() {
-                    "env" => SecretRef::Env(value),
-                    "file" => SecretRef::File(PathBuf::from(value)),
-                    other => {
-                        return Err(A::Error::custom(format!(
-                            "unknown key `{other}`; expected {SECRET_FORMS}"
-                        )));
-                    }
-                };
-                if map.next_key::<String>()?.is_some() {
-                    return Err(A::Error::custom(format!(
-                        "use exactly one of {SECRET_FORMS}"
-                    )));
-                }
-                Ok(reference)
-            }
-        }
-        deserializer.deserialize_any(RefVisitor)
-    }
-}
+pub use crate::model::{Secret, SecretRef};
 
 /// A secret reference together with where the inventory wrote it.
 #[derive(Clone, Debug)]
@@ -194,7 +97,7 @@ pub fn resolve(
         message,
     };
     let value = match &source.reference {
-        SecretRef::Literal(secret) => secret.0.clone(),
+        SecretRef::Literal(secret) => secret.expose().to_string(),
         SecretRef::Env(name) => {
             let raw = env(name).ok_or_else(|| {
                 fail(format!(
@@ -221,7 +124,7 @@ pub fn resolve(
     if value.is_empty() {
         return Err(fail("the secret is empty".to_string()));
     }
-    Ok(Secret(value))
+    Ok(Secret::new(value))
 }
 
 /// The text without one final line break (`\n` or `\r\n`), as editors and `echo` add one.
@@ -237,6 +140,7 @@ pub fn strip_one_line_break(mut text: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
     use std::sync::Arc;
 
     fn origin() -> Origin {
@@ -258,7 +162,7 @@ mod tests {
         assert_eq!(parse("{file: s/pw}"), Ok(SecretRef::File("s/pw".into())));
         assert_eq!(
             parse("hunter2"),
-            Ok(SecretRef::Literal(Secret("hunter2".into())))
+            Ok(SecretRef::Literal(Secret::new("hunter2".into())))
         );
     }
 
@@ -274,7 +178,10 @@ mod tests {
             let err = parse(yaml).unwrap_err();
             assert!(!err.contains("123456") && !err.contains("hunter2"), "{err}");
         }
-        assert_eq!(format!("{:?}", Secret("pw".into())), "Secret(<redacted>)");
+        assert_eq!(
+            format!("{:?}", Secret::new("pw".into())),
+            "Secret(<redacted>)"
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use crate::documents::Document;
-use crate::hash::Sha512Hash;
 use crate::inventory::{Delivery, FileMode, FileSpec};
+use crate::model::Sha512Hash;
 
 /// A document placed at a path on the node.
 #[derive(Debug)]

@@ -7,7 +7,6 @@
 // Values and tools every stage uses.
 pub(crate) mod data_url;
 pub(crate) mod fsio;
-pub(crate) mod hash;
 pub(crate) mod model;
 pub mod yaml;
 

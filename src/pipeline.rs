@@ -9,8 +9,8 @@ use crate::credentials::{
     self, AwsKeys, Credential, CredentialError, EnvLookup, RegistryCredential,
 };
 use crate::documents::{self, Document, DocumentSpec};
-use crate::hash::Sha512Hash;
 use crate::inventory::{self, Inventory, Login, Target, TargetFormat};
+use crate::model::Sha512Hash;
 use crate::output::OutputFile;
 use crate::render::{self, RenderError};
 use crate::{Error, delivery, formats, fsio, verify};

@@ -7,8 +7,8 @@ use base64::Engine;
 
 use crate::Error;
 use crate::credentials::EnvLookup;
-use crate::hash::Sha512Hash;
 use crate::inventory::Inventory;
+use crate::model::Sha512Hash;
 use crate::pipeline::RenderedTarget;
 use crate::render::Variables;
 

@@ -2,8 +2,8 @@
 
 use crate::delivery::{Directory, PlacedFile};
 use crate::formats::{Contents, DirectoryBack, FileBack, Problem, ReadBack};
-use crate::hash::Sha512Hash;
 use crate::inventory::{Delivery, FileMode, Target, TargetFormat};
+use crate::model::Sha512Hash;
 
 #[derive(Debug, thiserror::Error)]
 #[error(

@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 use super::{Contents, DirectoryBack, FileBack, Format, Problem, ReadBack, Version, placed_nodes};
 use crate::data_url;
-use crate::hash::Sha512Hash;
+use crate::model::Sha512Hash;
 use crate::model::{Delivery, FileMode};
 
 /// The Butane variants and versions regforge writes, with the Ignition spec each

@@ -1,7 +1,7 @@
 //! What a rendered config places, as typed values: the common ground of every format's read-back and `verify`.
 
-use crate::hash::Sha512Hash;
 use crate::model::FileMode;
+use crate::model::Sha512Hash;
 
 /// The files and directories a config places, as its consumer will write them.
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -1,12 +1,16 @@
 //! The ground floor: small value types that parse from and print to text, used by every stage.
 
 mod address;
+mod hash;
 mod mode;
 mod origin;
+mod secret;
 
 pub use address::RegistryAddress;
+pub use hash::Sha512Hash;
 pub use mode::FileMode;
 pub use origin::Origin;
+pub use secret::{Secret, SecretRef};
 
 /// How a document reaches the node inside a provisioning config.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::credentials::{Credential, RegistryCredential};
 use crate::data_url;
 use crate::delivery::{Directory, PlacedFile};
-use crate::hash::Sha512Hash;
 use crate::inventory::{Config, FileMode, Target, TargetFormat};
+use crate::model::Sha512Hash;
 
 #[derive(Debug, thiserror::Error)]
 #[error("target {target}: {message}")]

@@ -1,0 +1,101 @@
+//! `Secret` and `SecretRef`: a secret value that never prints itself, and where the inventory says one comes from.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::de::{self, Deserializer, Error as _, MapAccess, Visitor};
+
+/// Where a secret value comes from, as written in the inventory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretRef {
+    Literal(Secret),
+    Env(String),
+    File(PathBuf),
+}
+
+/// A secret value. Its `Debug` never shows the value, so it cannot leak into a message by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+const SECRET_FORMS: &str = "a string, {env: NAME} or {file: PATH}";
+
+impl<'de> serde::Deserialize<'de> for SecretRef {
+    // Hand-written so that a wrong value is described by its type only: serde's
+    // default messages quote the offending value, which here may be a password.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RefVisitor;
+
+        fn wrong<E: de::Error>(what: &str) -> E {
+            E::custom(format!("expected {SECRET_FORMS}, found {what}"))
+        }
+
+        impl<'de> Visitor<'de> for RefVisitor {
+            type Value = SecretRef;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(SECRET_FORMS)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<SecretRef, E> {
+                Ok(SecretRef::Literal(Secret(v.to_string())))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<SecretRef, E> {
+                Err(wrong("a boolean (quote it to use it as a password)"))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<SecretRef, E> {
+                Err(wrong("a number (quote it to use it as a password)"))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<SecretRef, E> {
+                Err(wrong("a number (quote it to use it as a password)"))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<SecretRef, E> {
+                Err(wrong("a number (quote it to use it as a password)"))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<SecretRef, E> {
+                Err(wrong("nothing"))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<SecretRef, A::Error> {
+                Err(wrong("a list"))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SecretRef, A::Error> {
+                let key: String = map
+                    .next_key()?
+                    .ok_or_else(|| wrong::<A::Error>("an empty mapping"))?;
+                let value: String = map
+                    .next_value()
+                    .map_err(|_| A::Error::custom(format!("`{key}` takes a string")))?;
+                let reference = match key.as_str() {
+                    "env" => SecretRef::Env(value),
+                    "file" => SecretRef::File(PathBuf::from(value)),
+                    other => {
+                        return Err(A::Error::custom(format!(
+                            "unknown key `{other}`; expected {SECRET_FORMS}"
+                        )));
+                    }
+                };
+                if map.next_key::<String>()?.is_some() {
+                    return Err(A::Error::custom(format!(
+                        "use exactly one of {SECRET_FORMS}"
+                    )));
+                }
+                Ok(reference)
+            }
+        }
+        deserializer.deserialize_any(RefVisitor)
+    }
+}
