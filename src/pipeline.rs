@@ -274,10 +274,8 @@ pub fn build_document(
         )));
     }
     let registries = Resolver::new(inventory, env).resolve(&indexes)?;
-    documents::build(spec, &registries).map_err(|source| Error::Document {
-        target: "(command line)".into(),
-        source,
-    })
+    // No target to name: the document and the registry it cannot carry say it all.
+    documents::build(spec, &registries).map_err(|e| Error::Input(e.to_string()))
 }
 
 /// Resolves each registry's secrets at most once, and only for registries that are used.

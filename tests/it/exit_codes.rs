@@ -274,3 +274,14 @@ fn help_ends_with_the_table() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn a_document_that_cannot_carry_a_registry_exits_1() {
+    let folder = Folder::new("registries:\n  - {address: gcr.io, helper: gcr}\n");
+    assert_eq!(
+        failure(&folder.run(&["document", "dockercfg"], None)),
+        error(
+            "dockercfg: registry gcr.io uses a credential helper, which .dockercfg cannot express; use docker-config"
+        )
+    );
+}
