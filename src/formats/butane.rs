@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{Contents, DirectoryBack, FileBack, Format, Problem, ReadBack, Version, placed_nodes};
+use super::{Contents, DirectoryBack, FileBack, Format, Problem, ReadBack, Storage, Version};
 use crate::data_url;
 use crate::model::Sha512Hash;
 use crate::model::{Delivery, FileMode};
@@ -81,17 +81,12 @@ impl Format for Butane {
                 }
             }
         }
-        let storage = config.storage.unwrap_or_default();
-        Ok(ReadBack {
-            files: placed_nodes::<_, File>(storage.files, placed)?
-                .into_iter()
-                .map(File::read_back)
-                .collect::<Result<_, _>>()?,
-            directories: placed_nodes::<_, Directory>(storage.directories, placed)?
-                .into_iter()
-                .map(Directory::read_back)
-                .collect(),
-        })
+        Storage::read_back(
+            config.storage,
+            placed,
+            File::read_back,
+            Directory::read_back,
+        )
     }
 }
 
@@ -101,15 +96,7 @@ impl Format for Butane {
 struct Config {
     variant: Option<String>,
     version: Option<String>,
-    storage: Option<Storage>,
-}
-
-#[derive(Default, Deserialize)]
-struct Storage {
-    #[serde(default)]
-    files: Vec<serde_yaml::Value>,
-    #[serde(default)]
-    directories: Vec<serde_yaml::Value>,
+    storage: Option<Storage<serde_yaml::Value>>,
 }
 
 /// A file regforge placed: every field it does not write (`append`, `compression`, an

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::butane::{self, Owner, Verification};
-use super::{Contents, DirectoryBack, FileBack, Format, Problem, ReadBack, Version, placed_nodes};
+use super::{Contents, DirectoryBack, FileBack, Format, Problem, ReadBack, Storage, Version};
 use crate::data_url;
 use crate::model::{Delivery, FileMode};
 
@@ -77,17 +77,12 @@ impl Format for Ignition {
                 )));
             }
         }
-        let storage = config.storage.unwrap_or_default();
-        Ok(ReadBack {
-            files: placed_nodes::<_, File>(storage.files, placed)?
-                .into_iter()
-                .map(File::read_back)
-                .collect::<Result<_, _>>()?,
-            directories: placed_nodes::<_, Directory>(storage.directories, placed)?
-                .into_iter()
-                .map(Directory::read_back)
-                .collect(),
-        })
+        Storage::read_back(
+            config.storage,
+            placed,
+            File::read_back,
+            Directory::read_back,
+        )
     }
 }
 
@@ -96,20 +91,12 @@ impl Format for Ignition {
 #[derive(Deserialize)]
 struct Config {
     ignition: Option<Meta>,
-    storage: Option<Storage>,
+    storage: Option<Storage<serde_json::Value>>,
 }
 
 #[derive(Deserialize)]
 struct Meta {
     version: Option<String>,
-}
-
-#[derive(Default, Deserialize)]
-struct Storage {
-    #[serde(default)]
-    files: Vec<serde_json::Value>,
-    #[serde(default)]
-    directories: Vec<serde_json::Value>,
 }
 
 /// A file regforge placed: every field it does not write (`append`, `httpHeaders`, an

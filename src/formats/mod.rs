@@ -93,6 +93,46 @@ where
     Ok(out)
 }
 
+/// The `storage` section Butane and Ignition share: files and directories, each node
+/// kept as the format's own value (`V`) until it is known to be one regforge placed.
+#[derive(serde::Deserialize)]
+struct Storage<V> {
+    #[serde(default = "Vec::new")]
+    files: Vec<V>,
+    #[serde(default = "Vec::new")]
+    directories: Vec<V>,
+}
+
+impl<V> Storage<V> {
+    /// What the section places: its placed nodes read strictly as `F` and `D`, then as
+    /// the typed placements `verify` compares.
+    fn read_back<'de, F, D>(
+        storage: Option<Storage<V>>,
+        placed: &dyn Fn(&str) -> bool,
+        file: fn(F) -> Result<FileBack, Problem>,
+        directory: fn(D) -> DirectoryBack,
+    ) -> Result<ReadBack, Problem>
+    where
+        V: serde::Deserializer<'de> + Clone,
+        F: serde::Deserialize<'de>,
+        D: serde::Deserialize<'de>,
+    {
+        let Some(storage) = storage else {
+            return Ok(ReadBack::default());
+        };
+        Ok(ReadBack {
+            files: placed_nodes::<_, F>(storage.files, placed)?
+                .into_iter()
+                .map(file)
+                .collect::<Result<_, _>>()?,
+            directories: placed_nodes::<_, D>(storage.directories, placed)?
+                .into_iter()
+                .map(directory)
+                .collect(),
+        })
+    }
+}
+
 /// The format a target's `format:` names, if one is behind the trait.
 pub fn lookup(name: &str) -> Option<&'static dyn Format> {
     FORMATS.iter().find(|f| f.name() == name).copied()
