@@ -190,8 +190,10 @@ fn check_tree(
     let rendering = crate::pipeline::render_with(inventory, targets, env, options)?;
     let credentials = &rendering.credentials;
     let redactor = Redactor::new(
-        credentials.iter().flat_map(|c| c.credential.secrets()),
-        credentials.iter().filter_map(|c| c.credential.username()),
+        credentials.iter().flat_map(|c| c.secrets()),
+        credentials
+            .iter()
+            .filter_map(|c| c.credential.as_ref()?.username()),
     );
     let files = tree(rendering.targets);
     // Named targets: other targets' files are expected in the folder, so extras are not judged.

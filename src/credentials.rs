@@ -1,16 +1,26 @@
-//! Secret references (`{env}`, `{file}`, literal) and resolving them into credentials.
+//! Secret references (`{env}`, `{file}`, literal) and TLS files, resolved into what documents are made from.
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use rustls::pki_types::pem::{self, PemObject};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::fsio::io_reason;
-use crate::model::{Origin, RegistryAddress};
+use crate::model::{MirrorUrl, Origin, RegistryAddress};
 pub use crate::model::{Secret, SecretRef};
 
 /// A secret reference together with where the inventory wrote it.
 #[derive(Clone, Debug)]
 pub struct SecretSource {
     pub reference: SecretRef,
+    pub origin: Origin,
+}
+
+/// A file the inventory names (a CA, a client certificate or key), with where it named it.
+#[derive(Clone, Debug)]
+pub struct FileSource {
+    pub path: PathBuf,
     pub origin: Origin,
 }
 
@@ -69,10 +79,87 @@ impl Credential {
 #[derive(Clone, Debug)]
 pub struct RegistryCredential {
     pub address: RegistryAddress,
-    pub credential: Credential,
+    /// None for a registry that only brings mirrors or TLS settings.
+    pub credential: Option<Credential>,
     pub email: Option<String>,
     /// Whether TLS is not verified when regforge logs in (templates see it too).
     pub insecure: bool,
+    /// Endpoints consumers try, in order, before the registry itself.
+    pub mirrors: Vec<MirrorUrl>,
+    pub tls: Tls,
+}
+
+impl RegistryCredential {
+    /// Every secret value it holds, for redacting them from diffs.
+    pub fn secrets(&self) -> Vec<&Secret> {
+        let mut secrets = self
+            .credential
+            .as_ref()
+            .map_or_else(Vec::new, Credential::secrets);
+        secrets.extend(self.tls.client.as_ref().map(|c| &c.key));
+        secrets
+    }
+}
+
+/// How consumers reach a registry over TLS: the files' PEM text, exactly as the
+/// inventory's files hold it, so a file placed on a node has the same bytes.
+#[derive(Clone, Debug, Default)]
+pub struct Tls {
+    /// CA certificates added to the system's for this registry.
+    pub ca: Option<String>,
+    pub client: Option<ClientIdentity>,
+    /// Consumers skip verifying the registry's certificate (the inventory warned).
+    pub skip_verify: bool,
+}
+
+/// A client certificate and its key; the key is a secret like a password.
+#[derive(Clone, Debug)]
+pub struct ClientIdentity {
+    pub certificate: String,
+    pub key: Secret,
+}
+
+/// What a PEM file the inventory names must hold.
+#[derive(Clone, Copy, Debug)]
+pub enum PemKind {
+    Certificates,
+    PrivateKey,
+}
+
+/// Reads a PEM file the inventory names (relative to its folder), checking that it holds
+/// what a consumer will expect. The text is kept as it is, final line break included.
+pub fn read_pem(
+    source: &FileSource,
+    base_dir: &Path,
+    kind: PemKind,
+) -> Result<String, CredentialError> {
+    let fail = |message: String| CredentialError {
+        origin: source.origin.clone(),
+        message,
+    };
+    let full = base_dir.join(&source.path);
+    let bytes = std::fs::read(&full)
+        .map_err(|e| fail(format!("cannot read {}: {}", full.display(), io_reason(&e))))?;
+    // Never quote the content: it may be a private key.
+    let parsed = match kind {
+        PemKind::Certificates => CertificateDer::pem_slice_iter(&bytes)
+            .collect::<Result<Vec<_>, pem::Error>>()
+            .map(|certs| !certs.is_empty()),
+        PemKind::PrivateKey => PrivateKeyDer::from_pem_slice(&bytes).map(|_| true),
+    };
+    let wanted = match kind {
+        PemKind::Certificates => "PEM certificates (-----BEGIN CERTIFICATE-----)",
+        PemKind::PrivateKey => {
+            "a PEM private key (-----BEGIN PRIVATE KEY-----, or an RSA or EC one)"
+        }
+    };
+    match parsed {
+        Ok(true) => {}
+        Ok(false) | Err(_) => {
+            return Err(fail(format!("{} does not hold {wanted}", full.display())));
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| fail(format!("{} is not valid UTF-8", full.display())))
 }
 
 /// Looks up environment variables; the real process environment in the CLI, a map in tests.

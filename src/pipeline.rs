@@ -3,13 +3,14 @@
 //! inventory → credentials (each used secret resolved once) → documents → delivery →
 //! render → verify; the command layer writes, prints or compares what comes out.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::credentials::{
-    self, AwsKeys, Credential, CredentialError, EnvLookup, RegistryCredential,
+    self, AwsKeys, ClientIdentity, Credential, CredentialError, EnvLookup, PemKind,
+    RegistryCredential, Secret, Tls,
 };
 use crate::documents::{self, Document, DocumentSpec};
-use crate::inventory::{self, Inventory, Login, Target, TargetFormat};
+use crate::inventory::{self, Inventory, Login, Target, TargetFormat, TlsFiles};
 use crate::model::Sha512Hash;
 use crate::output::OutputFile;
 use crate::render::{self, RenderError};
@@ -307,39 +308,69 @@ impl<'a> Resolver<'a> {
                     return Ok(done.clone());
                 }
                 let r = &self.inventory.registries[i];
-                let secret = |source| credentials::resolve(source, base, self.env);
                 let credential = match &r.login {
-                    Login::Basic { username, password } => Credential::Basic {
-                        username: username.clone(),
-                        password: secret(password)?,
-                    },
-                    Login::Token {
-                        username,
-                        identity_token,
-                    } => Credential::Token {
-                        username: username.clone(),
-                        identity_token: secret(identity_token)?,
-                    },
-                    Login::Helper { helper, aws } => Credential::Helper {
-                        helper: helper.clone(),
-                        aws: match aws {
-                            Some((id, key)) => Some(AwsKeys {
-                                access_key_id: secret(id)?,
-                                secret_access_key: secret(key)?,
-                            }),
-                            None => None,
-                        },
-                    },
+                    Some(login) => Some(credential(login, base, self.env)?),
+                    None => None,
                 };
                 let resolved = RegistryCredential {
                     address: r.address.clone(),
                     credential,
                     email: r.email.clone(),
                     insecure: r.insecure,
+                    mirrors: r.mirrors.clone(),
+                    tls: resolve_tls(&r.tls, base)?,
                 };
                 self.cache[i] = Some(resolved.clone());
                 Ok(resolved)
             })
             .collect()
     }
+}
+
+/// A login with its secrets resolved.
+fn credential(login: &Login, base: &Path, env: EnvLookup) -> Result<Credential, CredentialError> {
+    let secret = |source| credentials::resolve(source, base, env);
+    Ok(match login {
+        Login::Basic { username, password } => Credential::Basic {
+            username: username.clone(),
+            password: secret(password)?,
+        },
+        Login::Token {
+            username,
+            identity_token,
+        } => Credential::Token {
+            username: username.clone(),
+            identity_token: secret(identity_token)?,
+        },
+        Login::Helper { helper, aws } => Credential::Helper {
+            helper: helper.clone(),
+            aws: match aws {
+                Some((id, key)) => Some(AwsKeys {
+                    access_key_id: secret(id)?,
+                    secret_access_key: secret(key)?,
+                }),
+                None => None,
+            },
+        },
+    })
+}
+
+/// A registry's TLS files, read and checked.
+fn resolve_tls(files: &TlsFiles, base: &Path) -> Result<Tls, CredentialError> {
+    let ca = match &files.ca {
+        Some(ca) => Some(credentials::read_pem(ca, base, PemKind::Certificates)?),
+        None => None,
+    };
+    let client = match &files.client {
+        Some((cert, key)) => Some(ClientIdentity {
+            certificate: credentials::read_pem(cert, base, PemKind::Certificates)?,
+            key: Secret::new(credentials::read_pem(key, base, PemKind::PrivateKey)?),
+        }),
+        None => None,
+    };
+    Ok(Tls {
+        ca,
+        client,
+        skip_verify: files.skip_verify,
+    })
 }

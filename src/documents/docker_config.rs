@@ -63,7 +63,7 @@ pub(super) fn config_file(
     };
     for r in registries {
         match &r.credential {
-            Credential::Basic { username, password } => {
+            Some(Credential::Basic { username, password }) => {
                 file.auths.insert(
                     key(r),
                     AuthEntry {
@@ -73,10 +73,10 @@ pub(super) fn config_file(
                 );
             }
             // docker stores token logins as `user:` plus the token (FORMATS.md §1).
-            Credential::Token {
+            Some(Credential::Token {
                 username,
                 identity_token,
-            } => {
+            }) => {
                 file.auths.insert(
                     key(r),
                     AuthEntry {
@@ -85,9 +85,11 @@ pub(super) fn config_file(
                     },
                 );
             }
-            Credential::Helper { helper, .. } => {
+            Some(Credential::Helper { helper, .. }) => {
                 file.cred_helpers.insert(key(r), helper.clone());
             }
+            // Only mirrors or TLS: nothing of it belongs in a docker config.
+            None => {}
         }
     }
     Ok(file)

@@ -66,12 +66,12 @@ fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
         registries,
         |r| key(&r.address),
         |r| match &r.credential {
-            Credential::Basic { username, password } => Ok(Entry {
+            Some(Credential::Basic { username, password }) => Ok(Entry {
                 auth: basic_auth(username, password.expose()),
                 email: r.email.clone().unwrap_or_default(),
             }),
-            Credential::Helper { .. } | Credential::Token { .. } => {
-                unreachable!("refusal turned these away")
+            Some(Credential::Helper { .. } | Credential::Token { .. }) | None => {
+                unreachable!("refused, or left out by documents::build")
             }
         },
     )?;

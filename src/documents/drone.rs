@@ -62,19 +62,19 @@ fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
         let address = address_of(&r.address);
         out.push_str(&format!("- address: {}\n", yaml::scalar(&address, 4)));
         let fields: Vec<(&str, &str)> = match &r.credential {
-            Credential::Basic { username, password } => {
+            Some(Credential::Basic { username, password }) => {
                 vec![("username", username), ("password", password.expose())]
             }
-            Credential::Helper {
+            Some(Credential::Helper {
                 aws: Some(keys), ..
-            } => vec![
+            }) => vec![
                 ("aws_access_key_id", keys.access_key_id.expose()),
                 ("aws_secret_access_key", keys.secret_access_key.expose()),
             ],
             // The plugin then uses the AWS default credential chain of its host.
-            Credential::Helper { aws: None, .. } if r.address.is_ecr() => Vec::new(),
-            Credential::Helper { .. } | Credential::Token { .. } => {
-                unreachable!("refusal turned these away")
+            Some(Credential::Helper { aws: None, .. }) if r.address.is_ecr() => Vec::new(),
+            Some(Credential::Helper { .. } | Credential::Token { .. }) | None => {
+                unreachable!("refused, or left out by documents::build")
             }
         };
         for (key, value) in fields {
@@ -104,13 +104,13 @@ mod tests {
     fn the_seed_file_with_a_json_key_and_ecr() {
         let json_key = "{\n  \"private_key_id\": \"...\",\n  \"type\": \"service_account\"\n}";
         let mut ecr = helper("012345678910.dkr.ecr.us-east-1.amazonaws.com", "ecr-login");
-        ecr.credential = Credential::Helper {
+        ecr.credential = Some(Credential::Helper {
             helper: "ecr-login".into(),
             aws: Some(AwsKeys {
                 access_key_id: Secret::new("a50d28f4".into()),
                 secret_access_key: Secret::new("bc5785d3".into()),
             }),
-        };
+        });
         let doc = build(&[
             basic("index.docker.io", "octocat", "correct-horse-batter-staple"),
             basic("gcr.io", "_json_key", json_key),

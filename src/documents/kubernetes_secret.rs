@@ -173,13 +173,13 @@ fn build(options: &SecretOptions, registries: &[RegistryCredential]) -> Result<V
         registries,
         |r| r.address.docker_key(),
         |r| match &r.credential {
-            Credential::Basic { username, password } => Ok(Entry {
+            Some(Credential::Basic { username, password }) => Ok(Entry {
                 username,
                 password: password.expose(),
                 email: r.email.as_deref().unwrap_or_default(),
                 auth: basic_auth(username, password.expose()),
             }),
-            _ => unreachable!("refusal turned these away"),
+            _ => unreachable!("refused, or left out by documents::build"),
         },
     )?;
     // The legacy type holds the bare map, without the `auths` wrapper (FORMATS.md §3).

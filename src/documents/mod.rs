@@ -11,6 +11,7 @@ mod mesos;
 mod rkt;
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -35,6 +36,16 @@ pub trait Kind: Sync {
     /// Why it cannot carry a registry at `address` that logs in this way, if it cannot:
     /// the inventory refuses such a registry before anything is resolved.
     fn refuses(&self, _address: &RegistryAddress, _credential: CredentialKind) -> Option<String> {
+        None
+    }
+    /// What of a registry it carries; the inventory warns about the rest, and the
+    /// document is built only from registries that bring something it carries.
+    fn carries(&self) -> &'static [Part] {
+        &[Part::Credential]
+    }
+    /// The document of the same consumer that carries what this one cannot, named in
+    /// the inventory's warning.
+    fn companion(&self) -> Option<&'static str> {
         None
     }
     /// Keys of its own whose values are secrets, beyond the usual credential fields
@@ -70,6 +81,91 @@ pub trait Kind: Sync {
     ) -> Result<Vec<DocFile>, String>;
 }
 
+/// What a registry brings besides its address. A document carries some of these: hosts.toml
+/// has no place for a password, docker's config.json none for a mirror.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Credential,
+    Mirrors,
+    Ca,
+    ClientCertificate,
+    SkipVerify,
+}
+
+impl Part {
+    /// The part as a message names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Part::Credential => "credential",
+            Part::Mirrors => "mirrors",
+            Part::Ca => "CA",
+            Part::ClientCertificate => "client certificate",
+            Part::SkipVerify => "skip_verify",
+        }
+    }
+
+    /// The parts a registry has, in this order: credential, mirrors, CA, client
+    /// certificate, skip_verify.
+    pub fn present(has: [bool; 5]) -> Vec<Part> {
+        let all = [
+            Part::Credential,
+            Part::Mirrors,
+            Part::Ca,
+            Part::ClientCertificate,
+            Part::SkipVerify,
+        ];
+        all.into_iter()
+            .zip(has)
+            .filter(|(_, has)| *has)
+            .map(|(p, _)| p)
+            .collect()
+    }
+
+    fn of(r: &RegistryCredential) -> Vec<Part> {
+        Part::present([
+            r.credential.is_some(),
+            !r.mirrors.is_empty(),
+            r.tls.ca.is_some(),
+            r.tls.client.is_some(),
+            r.tls.skip_verify,
+        ])
+    }
+}
+
+/// A warning that `kind` leaves `parts` of the registry at `address` out, naming the
+/// documents that carry them; None when it carries them all.
+pub fn left_out(kind: DocumentKind, address: &RegistryAddress, parts: &[Part]) -> Option<String> {
+    let missing: Vec<Part> = parts
+        .iter()
+        .copied()
+        .filter(|p| !kind.carries().contains(p))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let what = sentence(missing.iter().map(|p| p.describe()));
+    let companion = kind
+        .companion()
+        .and_then(|name| lookup(name).ok())
+        .filter(|c| missing.iter().all(|p| c.carries().contains(p)));
+    let elsewhere: Vec<&str> = match companion {
+        Some(c) => vec![c.name()],
+        None => DOCUMENTS
+            .iter()
+            .filter(|k| missing.iter().all(|p| k.carries().contains(p)))
+            .map(|k| k.name())
+            .collect(),
+    };
+    let instead = if elsewhere.is_empty() {
+        "no document carries them yet".to_string()
+    } else {
+        format!("{} can carry them", sentence(elsewhere.into_iter()))
+    };
+    Some(format!(
+        "{kind} has no place for the {what} of registry {address} and leaves them out; {instead}"
+    ))
+}
+
 /// How a registry logs in, as far as a document cares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CredentialKind {
@@ -98,10 +194,11 @@ fn refuse(
     registries: &[RegistryCredential],
     refusal: fn(&RegistryAddress, CredentialKind) -> Option<String>,
 ) -> Result<(), String> {
-    match registries
-        .iter()
-        .find_map(|r| refusal(&r.address, CredentialKind::of(&r.credential)))
-    {
+    match registries.iter().find_map(|r| {
+        r.credential
+            .as_ref()
+            .and_then(|c| refusal(&r.address, CredentialKind::of(c)))
+    }) {
         Some(why) => Err(why),
         None => Ok(()),
     }
@@ -300,7 +397,15 @@ pub fn build(
     registries: &[RegistryCredential],
 ) -> Result<Vec<Document>, DocumentError> {
     let kind = spec.kind;
-    kind.build(&spec.options, registries)
+    // A registry that brings nothing this document carries is not its business (the
+    // inventory warned): a mirror-only registry has no entry in a docker config.
+    let carries = |r: &RegistryCredential| Part::of(r).iter().any(|p| kind.carries().contains(p));
+    let carried: Cow<[RegistryCredential]> = if registries.iter().all(carries) {
+        Cow::Borrowed(registries)
+    } else {
+        Cow::Owned(registries.iter().filter(|r| carries(r)).cloned().collect())
+    };
+    kind.build(&spec.options, &carried)
         .map(|files| {
             files
                 .into_iter()
@@ -394,42 +499,48 @@ fn to_json_indented<T: Serialize>(value: &T, indent: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 pub(crate) mod test_support {
-    use crate::credentials::{Credential, RegistryCredential, Secret};
+    use crate::credentials::{Credential, RegistryCredential, Secret, Tls};
 
-    pub fn basic(address: &str, user: &str, password: &str) -> RegistryCredential {
+    /// A registry with `credential` and nothing else.
+    pub fn with(address: &str, credential: Option<Credential>) -> RegistryCredential {
         RegistryCredential {
             address: address.parse().unwrap(),
-            credential: Credential::Basic {
-                username: user.into(),
-                password: Secret::new(password.into()),
-            },
+            credential,
             email: None,
             insecure: false,
+            mirrors: Vec::new(),
+            tls: Tls::default(),
         }
+    }
+
+    pub fn basic(address: &str, user: &str, password: &str) -> RegistryCredential {
+        with(
+            address,
+            Some(Credential::Basic {
+                username: user.into(),
+                password: Secret::new(password.into()),
+            }),
+        )
     }
 
     pub fn helper(address: &str, helper: &str) -> RegistryCredential {
-        RegistryCredential {
-            address: address.parse().unwrap(),
-            credential: Credential::Helper {
+        with(
+            address,
+            Some(Credential::Helper {
                 helper: helper.into(),
                 aws: None,
-            },
-            email: None,
-            insecure: false,
-        }
+            }),
+        )
     }
 
     pub fn token(address: &str, user: &str, token: &str) -> RegistryCredential {
-        RegistryCredential {
-            address: address.parse().unwrap(),
-            credential: Credential::Token {
+        with(
+            address,
+            Some(Credential::Token {
                 username: user.into(),
                 identity_token: Secret::new(token.into()),
-            },
-            email: None,
-            insecure: false,
-        }
+            }),
+        )
     }
 }
 

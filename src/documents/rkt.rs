@@ -134,8 +134,8 @@ fn build(
         registries,
         |r| r.address.host_port(),
         |r| {
-            let Credential::Basic { username, password } = &r.credential else {
-                unreachable!("refusal turned these away")
+            let Some(Credential::Basic { username, password }) = &r.credential else {
+                unreachable!("refused, or left out by documents::build")
             };
             let names = match kind {
                 RktKind::Auth => vec![r.address.host_port()],

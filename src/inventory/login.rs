@@ -1,4 +1,4 @@
-//! Validating how a registry logs in: username + password, an identity token, or a credential helper.
+//! Validating how a registry logs in: username + password, an identity token, a credential helper, or not at all.
 
 use super::raw::RawRegistry;
 use super::{InventoryError, Login, RegistryAddress, Validator};
@@ -10,7 +10,7 @@ impl Validator<'_> {
         at: &str,
         address: &RegistryAddress,
         r: RawRegistry,
-    ) -> Result<Login, InventoryError> {
+    ) -> Result<Option<Login>, InventoryError> {
         let aws = match (r.aws_access_key_id, r.aws_secret_access_key) {
             (Some(id), Some(key)) => Some((
                 self.secret(&format!("{at}.aws_access_key_id"), id),
@@ -53,13 +53,18 @@ impl Validator<'_> {
                     "AWS keys are for ECR registries (<account>.dkr.ecr.<region>.amazonaws.com), whose passwords Drone fetches with them",
                 );
             }
-            return Ok(Login::Helper { helper, aws });
+            return Ok(Some(Login::Helper { helper, aws }));
         }
         if aws.is_some() {
             return self.error(
                 &format!("{at}.aws_access_key_id"),
                 "AWS keys go with `helper: ecr-login`, which docker uses on nodes; Drone uses the keys",
             );
+        }
+        if r.username.is_none() && r.password.is_none() && r.identity_token.is_none() {
+            // A registry that only brings mirrors or TLS settings; `registry` checks it
+            // brings one of them.
+            return Ok(None);
         }
         let username = match r.username {
             Some(u) if !u.is_empty() && !u.contains(':') => u,
@@ -77,14 +82,14 @@ impl Validator<'_> {
             }
         };
         match (r.password, r.identity_token) {
-            (Some(password), None) => Ok(Login::Basic {
+            (Some(password), None) => Ok(Some(Login::Basic {
                 username,
                 password: self.secret(&format!("{at}.password"), password),
-            }),
-            (None, Some(token)) => Ok(Login::Token {
+            })),
+            (None, Some(token)) => Ok(Some(Login::Token {
                 username,
                 identity_token: self.secret(&format!("{at}.identity_token"), token),
-            }),
+            })),
             (Some(_), Some(_)) => self.error(
                 &format!("{at}.identity_token"),
                 "give password or identity_token, not both",

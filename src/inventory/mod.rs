@@ -1,5 +1,6 @@
 //! The inventory: parsing `regforge.yaml` and validating it into the model every later stage uses.
 
+mod endpoints;
 mod files;
 mod locate;
 mod login;
@@ -12,11 +13,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use crate::model::{Delivery, FileMode, Origin, RegistryAddress};
+pub use crate::model::{Delivery, FileMode, MirrorUrl, Origin, RegistryAddress};
 pub use locate::SourceMap;
 
-use crate::credentials::SecretSource;
-use crate::documents::{CredentialKind, DocumentKind, DocumentSpec};
+use crate::credentials::{FileSource, SecretSource};
+use crate::documents::{CredentialKind, DocumentKind, DocumentSpec, Part};
 use crate::formats::{Format, Version};
 use crate::fsio::io_reason;
 use options::RawOptions;
@@ -36,9 +37,34 @@ pub struct Inventory {
 #[derive(Debug)]
 pub struct Registry {
     pub address: RegistryAddress,
-    pub login: Login,
+    /// None for a registry that only brings mirrors or TLS settings.
+    pub login: Option<Login>,
     pub email: Option<String>,
     pub insecure: bool,
+    pub mirrors: Vec<MirrorUrl>,
+    pub tls: TlsFiles,
+}
+
+impl Registry {
+    /// What it brings besides its address, for the documents that carry only part of it.
+    pub fn parts(&self) -> Vec<Part> {
+        Part::present([
+            self.login.is_some(),
+            !self.mirrors.is_empty(),
+            self.tls.ca.is_some(),
+            self.tls.client.is_some(),
+            self.tls.skip_verify,
+        ])
+    }
+}
+
+/// The TLS files a registry names, unread.
+#[derive(Debug, Default)]
+pub struct TlsFiles {
+    pub ca: Option<FileSource>,
+    /// The client certificate and its key.
+    pub client: Option<(FileSource, FileSource)>,
+    pub skip_verify: bool,
 }
 
 /// How a registry is logged in to, with secrets still unresolved.
@@ -271,6 +297,8 @@ struct Validator<'a> {
     /// Addresses of registries that had a problem: a target naming one is not blamed
     /// for it again.
     unusable: Vec<String>,
+    /// The documents and registries (by index) a left-out warning was given for.
+    left_out: BTreeSet<(&'static str, usize)>,
 }
 
 impl<'a> Validator<'a> {
@@ -281,6 +309,7 @@ impl<'a> Validator<'a> {
             warnings: Vec::new(),
             problems: Vec::new(),
             unusable: Vec::new(),
+            left_out: BTreeSet::new(),
         }
     }
 
@@ -351,7 +380,7 @@ impl<'a> Validator<'a> {
     fn registry(
         &mut self,
         i: usize,
-        r: RawRegistry,
+        mut r: RawRegistry,
         seen: &mut HashMap<String, usize>,
     ) -> Result<Registry, InventoryError> {
         let at = format!("registries[{i}]");
@@ -365,13 +394,24 @@ impl<'a> Validator<'a> {
                 format!("registry {address} is already defined at registries[{first}]; each registry appears once"),
             );
         }
+        let mirrors = self.mirrors(&at, &address, &mut r)?;
+        let tls = self.tls(&at, &mut r)?;
         let (email, insecure) = (r.email.clone(), r.insecure);
         let login = self.login(&at, &address, r)?;
-        Ok(Registry {
+        let registry = Registry {
             address,
             login,
             email,
             insecure,
-        })
+            mirrors,
+            tls,
+        };
+        if registry.parts().is_empty() {
+            return self.error(
+                &at,
+                "the registry brings nothing: give username and password (or identity_token), or helper; or mirrors, ca or client_cert and client_key",
+            );
+        }
+        Ok(registry)
     }
 }

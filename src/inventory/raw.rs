@@ -29,6 +29,14 @@ pub struct RawRegistry {
     pub identity_token: Option<SecretRef>,
     pub aws_access_key_id: Option<SecretRef>,
     pub aws_secret_access_key: Option<SecretRef>,
+    #[serde(default)]
+    pub mirrors: Vec<String>,
+    /// `{file: PATH}` only, as are the client certificate and key.
+    pub ca: Option<SecretRef>,
+    pub client_cert: Option<SecretRef>,
+    pub client_key: Option<SecretRef>,
+    #[serde(default)]
+    pub skip_verify: bool,
 }
 
 #[derive(Deserialize)]

@@ -168,9 +168,10 @@ impl Validator<'_> {
     }
 
     /// Every selected registry is one that each of the target's documents can carry: a
-    /// refusal names the document, the registry and why.
+    /// refusal names the document, the registry and why. What a document leaves out of a
+    /// registry (a password in hosts.toml) is a warning, once per document and registry.
     fn carried(
-        &self,
+        &mut self,
         at: &str,
         document: Option<&DocumentSpec>,
         files: &[FileSpec],
@@ -183,9 +184,17 @@ impl Validator<'_> {
             .enumerate()
             .map(|(j, f)| (format!("{at}.files[{j}].document"), f.document.kind()));
         for (field, kind) in own.into_iter().chain(placed) {
-            for r in selected.iter().map(|&i| &registries[i]) {
-                if let Some(why) = kind.refuses(&r.address, r.login.kind()) {
+            for &i in selected {
+                let r = &registries[i];
+                if let Some(login) = &r.login
+                    && let Some(why) = kind.refuses(&r.address, login.kind())
+                {
                     return self.error(&field, format!("{kind}: {why}"));
+                }
+                if let Some(warning) = documents::left_out(kind, &r.address, &r.parts())
+                    && self.left_out.insert((kind.name(), i))
+                {
+                    self.warn(&field, warning);
                 }
             }
         }

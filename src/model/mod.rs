@@ -2,12 +2,14 @@
 
 mod address;
 mod hash;
+mod mirror;
 mod mode;
 mod origin;
 mod secret;
 
 pub use address::RegistryAddress;
 pub use hash::Sha512Hash;
+pub use mirror::MirrorUrl;
 pub use mode::FileMode;
 pub use origin::Origin;
 pub use secret::{Secret, SecretRef};

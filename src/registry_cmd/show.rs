@@ -47,10 +47,11 @@ pub(super) fn rows(inventory_path: &Path, messages: &mut Vec<Message>) -> Result
                     .map(|i| (&file.registries[i], path))
             });
             let (user, helper) = match &r.login {
-                Login::Basic { username, .. } | Login::Token { username, .. } => {
+                Some(Login::Basic { username, .. } | Login::Token { username, .. }) => {
                     (Some(username.clone()), None)
                 }
-                Login::Helper { helper, .. } => (None, Some(helper.clone())),
+                Some(Login::Helper { helper, .. }) => (None, Some(helper.clone())),
+                None => (None, None),
             };
             Row {
                 registry: r.address.to_string(),

@@ -248,10 +248,10 @@ pub(super) fn update(
     refuse_hand_written(&inventory, current, "update")?;
     if !check.skip_validation {
         let (username, stored) = match &current.login {
-            Login::Basic { username, password } => (username, Some(&password.reference)),
-            Login::Helper { .. } | Login::Token { .. } => {
+            Some(Login::Basic { username, password }) => (username, Some(&password.reference)),
+            Some(Login::Helper { .. } | Login::Token { .. }) | None => {
                 return Err(Error::Input(format!(
-                    "{address} logs in with a credential helper or an identity token, which regforge cannot check; add --skip-validation"
+                    "{address} logs in with a credential helper or an identity token, or not at all, which regforge cannot check; add --skip-validation"
                 )));
             }
         };

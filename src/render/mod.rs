@@ -269,10 +269,11 @@ fn file_context<'a>(file: &'a PlacedFile) -> FileContext<'a> {
 /// A registry as templates see it: never a secret.
 fn registry_context(r: &RegistryCredential) -> RegistryContext {
     let (username, helper) = match &r.credential {
-        Credential::Basic { username, .. } | Credential::Token { username, .. } => {
+        Some(Credential::Basic { username, .. } | Credential::Token { username, .. }) => {
             (Some(username.clone()), None)
         }
-        Credential::Helper { helper, .. } => (None, Some(helper.clone())),
+        Some(Credential::Helper { helper, .. }) => (None, Some(helper.clone())),
+        None => (None, None),
     };
     RegistryContext {
         address: r.address.to_string(),

@@ -5,7 +5,7 @@ use crate::support::{regforge, text};
 const SECRET: &str = "s3cr3t-VALUE-never-printed";
 
 /// Renders `inventory` (with a secret file and an env var holding SECRET) and returns stderr.
-fn render_bad(inventory: &str) -> String {
+pub fn render_bad(inventory: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("regforge.yaml"), inventory).unwrap();
     std::fs::write(dir.path().join("pw"), SECRET).unwrap();
@@ -43,7 +43,7 @@ pub fn assert_error(inventory: &str, location: &str, message: &str) {
     assert!(stderr.contains(message), "missing `{message}` in: {stderr}");
 }
 
-const GOOD_REGISTRY: &str =
+pub const GOOD_REGISTRY: &str =
     "registries:\n  - address: quay.io\n    username: robot\n    password: {file: pw}\n";
 
 pub fn with_target(target: &str) -> String {

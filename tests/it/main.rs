@@ -14,6 +14,7 @@ mod ignition;
 mod kubernetes;
 mod real_tools;
 mod registry_cli;
+mod registry_fields;
 mod registry_server;
 mod skopeo;
 mod snapshots;

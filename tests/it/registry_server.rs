@@ -154,7 +154,7 @@ fn openssl(dir: &Path, args: &[&str]) {
 }
 
 /// A self-signed certificate (2 days, RSA 2048) and its key, in `dir`.
-fn self_signed(dir: &Path, subject: &str, key: &str, cert: &str) {
+pub fn self_signed(dir: &Path, subject: &str, key: &str, cert: &str) {
     openssl(
         dir,
         &[
