@@ -97,8 +97,11 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             output: file,
         } => {
             let kind = documents::lookup(&kind).map_err(Error::Input)?;
-            let spec = inventory::document_spec_from_cli(kind, &options)
+            let (spec, advice) = inventory::document_spec_from_cli(kind, &options)
                 .map_err(|e| Error::Input(e.to_string()))?;
+            for advice in advice {
+                eprintln!("warning: {kind}: {advice}");
+            }
             let inventory = load(&cli.inventory)?;
             let documents = crate::pipeline::build_document(&inventory, &spec, &registries, env)?;
             write_documents(kind, &documents, file.as_deref())

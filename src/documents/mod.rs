@@ -1,5 +1,6 @@
 //! Documents: pure functions from resolved registries to the bytes of one consumer's file, one module per kind, registered in `DOCUMENTS`.
 
+mod containerd_config;
 mod containers_auth;
 mod docker_config;
 mod dockercfg;
@@ -29,6 +30,10 @@ pub trait Kind: Sync {
     /// The extension of its file when it is written as a target (`<target>.<extension>`)
     /// or an artifact.
     fn extension(&self) -> &'static str;
+    /// Where its consumer reads it on a node, so that a file entry may omit `path`.
+    fn default_path(&self) -> Option<&'static str> {
+        None
+    }
     /// Whether it is one file per registry, placed into a folder.
     fn is_folder(&self) -> bool {
         false
@@ -71,6 +76,11 @@ pub trait Kind: Sync {
         _target: Option<&str>,
     ) -> Result<Options, OptionsError> {
         Ok(Options::none())
+    }
+    /// What the user should know about a valid choice of options (a consumer's trap, a
+    /// deprecation), as warnings.
+    fn advise(&self, _options: &Options) -> Vec<String> {
+        Vec::new()
     }
     /// The document's file(s), keyed the way its consumer looks registries up; an error
     /// says which registry it cannot carry and why.
@@ -269,7 +279,7 @@ impl DocFile {
 }
 
 /// Every document kind, in the order messages list them.
-pub static DOCUMENTS: [&dyn Kind; 9] = [
+pub static DOCUMENTS: [&dyn Kind; 10] = [
     &docker_config::DockerConfig,
     &dockercfg::Dockercfg,
     &containers_auth::ContainersAuth,
@@ -279,6 +289,7 @@ pub static DOCUMENTS: [&dyn Kind; 9] = [
     &marathon::MARATHON_APP,
     &marathon::MARATHON_POD,
     &drone::DroneRegistry,
+    &containerd_config::ContainerdConfig,
 ];
 
 /// A document kind, as the inventory names it.
@@ -569,7 +580,7 @@ mod tests {
         let err = lookup("kube").unwrap_err();
         assert_eq!(
             err,
-            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry"
+            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config"
         );
     }
 }

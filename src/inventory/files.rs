@@ -61,18 +61,28 @@ impl Validator<'_> {
             Err(msg) => return self.error(&format!("{at}.document"), msg),
         };
         let path_field = format!("{at}.path");
-        if !f.path.starts_with('/') {
+        let path = match (f.path, document.kind().default_path()) {
+            (Some(path), _) => path,
+            (None, Some(standard)) => standard.to_string(),
+            (None, None) => {
+                return self.error(
+                    at,
+                    format!(
+                        "missing field `path`: {} has no standard place on a node",
+                        document.kind()
+                    ),
+                );
+            }
+        };
+        if !path.starts_with('/') {
             return self.error(
                 &path_field,
-                format!(
-                    "`{}` is relative; a file on the node needs an absolute path",
-                    f.path
-                ),
+                format!("`{path}` is relative; a file on the node needs an absolute path"),
             );
         }
-        if f.path.ends_with('/')
-            || f.path.split('/').any(|c| c == ".." || c == ".")
-            || f.path.contains("//")
+        if path.ends_with('/')
+            || path.split('/').any(|c| c == ".." || c == ".")
+            || path.contains("//")
         {
             return self.error(
                 &path_field,
@@ -91,7 +101,7 @@ impl Validator<'_> {
             }
         }
         let delivery = self.delivery(at, f.delivery.as_deref(), format, has_remote)?;
-        if f.user.is_none() && f.path.starts_with("/home/") {
+        if f.user.is_none() && path.starts_with("/home/") {
             self.warn(
                 &path_field,
                 "the file is under /home but has no `user`, so it will belong to root",
@@ -99,7 +109,7 @@ impl Validator<'_> {
         }
         Ok(FileSpec {
             document,
-            path: f.path,
+            path,
             mode,
             user: f.user,
             group: f.group,

@@ -299,6 +299,8 @@ struct Validator<'a> {
     unusable: Vec<String>,
     /// The documents and registries (by index) a left-out warning was given for.
     left_out: BTreeSet<(&'static str, usize)>,
+    /// The advice (`documents::Kind::advise`) already given, by document kind.
+    advised: BTreeSet<(&'static str, String)>,
 }
 
 impl<'a> Validator<'a> {
@@ -310,6 +312,7 @@ impl<'a> Validator<'a> {
             problems: Vec::new(),
             unusable: Vec::new(),
             left_out: BTreeSet::new(),
+            advised: BTreeSet::new(),
         }
     }
 

@@ -7,11 +7,11 @@ use crate::documents::{self, DocumentKind, DocumentSpec, OptionsError};
 use crate::yaml;
 
 /// The options of `regforge document KIND --set KEY=VALUE…`, validated exactly as the
-/// inventory's option block of that kind would be.
+/// inventory's option block of that kind would be, with the document's advice on them.
 pub fn document_spec_from_cli(
     kind: DocumentKind,
     sets: &[(String, String)],
-) -> Result<DocumentSpec, InventoryError> {
+) -> Result<(DocumentSpec, Vec<String>), InventoryError> {
     let map = SourceMap::read(Path::new("--set"), "")?;
     let block = match kind.options_key() {
         Some(block) => block,
@@ -58,11 +58,13 @@ pub fn document_spec_from_cli(
             map.deserialize_at(block).map_err(unlocated)?,
         )],
     };
-    let validator = Validator::new(&map, Path::new(""));
+    let mut validator = Validator::new(&map, Path::new(""));
     let options = RawOptions::new(blocks);
-    validator
+    let spec = validator
         .document_spec("", kind, options, None)
-        .map_err(unlocated)
+        .map_err(unlocated)?;
+    let advice = validator.warnings.into_iter().map(|w| w.message).collect();
+    Ok((spec, advice))
 }
 
 /// The option blocks written on one document target or file entry, by key.
@@ -88,7 +90,7 @@ impl Validator<'_> {
     /// `at` is the target or file entry; `target_name` gives defaults to document targets
     /// (the Secret's name, the Marathon id), which file entries must spell out.
     pub(super) fn document_spec(
-        &self,
+        &mut self,
         at: &str,
         kind: DocumentKind,
         mut raw: RawOptions,
@@ -106,9 +108,19 @@ impl Validator<'_> {
             }
         }
         let block = kind.options_key().and_then(|key| raw.take(key));
+        let field = match (&block, kind.options_key()) {
+            (Some(_), Some(key)) => format!("{at}.{key}"),
+            _ => at.to_string(),
+        };
         let options = kind
             .options(block, target_name)
             .map_err(|e| self.options_error(at, e))?;
+        // Each piece of advice once per document kind, however many entries earn it.
+        for advice in kind.advise(&options) {
+            if self.advised.insert((kind.name(), advice.clone())) {
+                self.warn(&field, advice);
+            }
+        }
         Ok(DocumentSpec::new(kind, options))
     }
 

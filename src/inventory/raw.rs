@@ -57,7 +57,8 @@ pub struct RawTarget {
 #[serde(deny_unknown_fields)]
 pub struct RawFile {
     pub document: String,
-    pub path: String,
+    /// Absent: the document's standard place on the node, if it has one.
+    pub path: Option<String>,
     /// Read again from the source text: YAML 1.2 turns `0644` into something else.
     pub mode: Option<serde_yaml::Value>,
     pub user: Option<String>,

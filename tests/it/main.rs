@@ -3,6 +3,7 @@
 mod butane;
 mod check;
 mod cli;
+mod containerd;
 mod determinism;
 mod docs;
 mod documents;
