@@ -139,7 +139,8 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
     }
 }
 
-/// One file to stdout or `-o FILE`; rkt-auth's files into the folder `-o DIR`.
+/// One file to stdout or `-o FILE`; a folder document's files (rkt-auth,
+/// containerd-hosts) into the folder `-o DIR`.
 fn write_documents(
     kind: DocumentKind,
     documents: &[Document],
@@ -164,7 +165,7 @@ fn write_documents(
             "{kind} is binary; write it with -o FILE"
         ))),
         (_, many) => Err(Error::Input(format!(
-            "{kind} is {} files, one per registry: give -o DIR, or one --registry",
+            "{kind} is a folder of {} files: give -o DIR",
             many.len()
         ))),
     }

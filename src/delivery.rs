@@ -85,14 +85,15 @@ pub fn artifact_url(remote_url: &str, name: &str) -> String {
     format!("{remote_url}{name}")
 }
 
-/// `<kind>-<first 16 hex of sha512>.<ext>`: a new content gets a new name, so a URL never serves stale bytes.
+/// `<kind>-<first 16 hex of sha512>.<ext>`: a new content gets a new name, so a URL never
+/// serves stale bytes. A file of a folder document keeps its own extension (`ca.crt`).
 pub fn artifact_name(document: &Document, hash: &Sha512Hash) -> String {
-    format!(
-        "{}-{}.{}",
-        document.kind.name(),
-        &hash.hex()[..16],
-        document.kind.extension()
-    )
+    let extension = document
+        .file_name
+        .as_deref()
+        .and_then(|name| name.rsplit_once('.'))
+        .map_or(document.kind.extension(), |(_, ext)| ext);
+    format!("{}-{}.{extension}", document.kind.name(), &hash.hex()[..16])
 }
 
 /// A directory to declare on the node.

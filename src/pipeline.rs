@@ -120,8 +120,8 @@ fn render_target(
     template_env: &minijinja::Environment,
     options: &render::Options,
 ) -> Result<RenderedTarget, Error> {
-    let document = |spec: &DocumentSpec| {
-        documents::build(spec, registries).map_err(|source| Error::Document {
+    let document = |spec: &DocumentSpec, at: Option<&str>| {
+        documents::build(spec, registries, at).map_err(|source| Error::Document {
             target: target.name.clone(),
             source,
         })
@@ -129,7 +129,7 @@ fn render_target(
     let config = match (target.format, &target.document) {
         (TargetFormat::Config(config), _) => config,
         (TargetFormat::Document(kind), Some(spec)) => {
-            let files = document(spec)?
+            let files = document(spec, None)?
                 .into_iter()
                 .map(|d| OutputFile {
                     path: formats::document::output_path(
@@ -150,7 +150,7 @@ fn render_target(
     };
     let mut placed = Vec::new();
     for spec in &target.files {
-        let documents = document(&spec.document)?;
+        let documents = document(&spec.document, Some(&spec.path))?;
         placed.extend(delivery::place(
             spec,
             documents,
@@ -276,7 +276,7 @@ pub fn build_document(
     }
     let registries = Resolver::new(inventory, env).resolve(&indexes)?;
     // No target to name: the document and the registry it cannot carry say it all.
-    documents::build(spec, &registries).map_err(|e| Error::Input(e.to_string()))
+    documents::build(spec, &registries, None).map_err(|e| Error::Input(e.to_string()))
 }
 
 /// Resolves each registry's secrets at most once, and only for registries that are used.

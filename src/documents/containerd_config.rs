@@ -82,6 +82,7 @@ impl Kind for ContainerdConfig {
         &self,
         options: &Options,
         registries: &[RegistryCredential],
+        _at: Option<&str>,
     ) -> Result<Vec<DocFile>, String> {
         refuse(registries, |address, credential| {
             ContainerdConfig.refuses(address, credential)
@@ -177,7 +178,8 @@ fn write_registry(
                 .filter(|r| !r.mirrors.is_empty())
                 .cloned()
                 .collect();
-            let mirrors = keyed(&mirrored, |r| namespace(&r.address), |r| Ok(&r.mirrors))?;
+            // Keyed by the registry's name in image references (`docker.io`).
+            let mirrors = keyed(&mirrored, |r| r.address.image_host(), |r| Ok(&r.mirrors))?;
             for (name, endpoints) in mirrors {
                 let endpoints: Array = endpoints.iter().map(ToString::to_string).collect();
                 table(registry, &["mirrors", &name])?.insert("endpoint", value(endpoints));
@@ -189,11 +191,9 @@ fn write_registry(
         .filter(|r| r.credential.is_some())
         .cloned()
         .collect();
-    let auths = keyed(
-        &logged_in,
-        |r| contacted_host(&r.address),
-        |r| Ok(&r.credential),
-    )?;
+    // Keyed by the host containerd contacts and takes the 401 from: Hub's images come
+    // from registry-1.docker.io, and a `docker.io` key is never found.
+    let auths = keyed(&logged_in, |r| r.address.pull_host(), |r| Ok(&r.credential))?;
     for (host, credential) in auths {
         let auth = table(registry, &["configs", &host, "auth"])?;
         match credential {
@@ -211,25 +211,6 @@ fn write_registry(
         }
     }
     Ok(())
-}
-
-/// The `mirrors` key: the registry's name as image references spell it (`docker.io`).
-fn namespace(address: &RegistryAddress) -> String {
-    if address.is_docker_hub() {
-        "docker.io".to_string()
-    } else {
-        address.host_port()
-    }
-}
-
-/// The `configs` key: the host containerd contacts and takes the 401 from. Docker Hub
-/// images come from `registry-1.docker.io`; a `docker.io` key is never found.
-fn contacted_host(address: &RegistryAddress) -> String {
-    if address.is_docker_hub() {
-        "registry-1.docker.io".to_string()
-    } else {
-        address.host_port()
-    }
 }
 
 /// The table at `path` under `root`, made (as implicit tables, so only tables with
@@ -263,7 +244,7 @@ mod tests {
             config_path: config_path.map(String::from),
         };
         let files = ContainerdConfig
-            .build(&Options::new(settings), registries)
+            .build(&Options::new(settings), registries, None)
             .unwrap();
         String::from_utf8(files[0].bytes.clone()).unwrap()
     }
@@ -335,6 +316,7 @@ mod tests {
                     config_path: None,
                 }),
                 &[helper("gcr.io", "gcr")],
+                None,
             )
             .unwrap_err();
         assert!(err.contains("containerd runs none"), "{err}");

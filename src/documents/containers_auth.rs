@@ -24,6 +24,7 @@ impl Kind for ContainersAuth {
         &self,
         _: &Options,
         registries: &[RegistryCredential],
+        _at: Option<&str>,
     ) -> Result<Vec<DocFile>, String> {
         build(registries).map(DocFile::one)
     }

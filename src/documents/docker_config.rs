@@ -23,6 +23,7 @@ impl Kind for DockerConfig {
         &self,
         _: &Options,
         registries: &[RegistryCredential],
+        _at: Option<&str>,
     ) -> Result<Vec<DocFile>, String> {
         build(registries).map(DocFile::one)
     }

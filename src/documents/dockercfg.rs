@@ -25,6 +25,7 @@ impl Kind for Dockercfg {
         &self,
         _: &Options,
         registries: &[RegistryCredential],
+        _at: Option<&str>,
     ) -> Result<Vec<DocFile>, String> {
         build(registries).map(DocFile::one)
     }

@@ -50,6 +50,7 @@ impl Kind for KubernetesSecret {
         &self,
         options: &Options,
         registries: &[RegistryCredential],
+        _at: Option<&str>,
     ) -> Result<Vec<DocFile>, String> {
         build(options.get(), registries).map(DocFile::one)
     }

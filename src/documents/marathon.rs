@@ -50,7 +50,12 @@ impl Kind for Marathon {
         options(self.name, self.pod, block, target)
     }
 
-    fn build(&self, options: &Options, _: &[RegistryCredential]) -> Result<Vec<DocFile>, String> {
+    fn build(
+        &self,
+        options: &Options,
+        _: &[RegistryCredential],
+        _at: Option<&str>,
+    ) -> Result<Vec<DocFile>, String> {
         let options = options.get();
         if self.pod {
             marathon_pod(options).map(DocFile::one)

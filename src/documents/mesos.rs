@@ -22,6 +22,7 @@ impl Kind for MesosArchive {
         &self,
         _: &Options,
         registries: &[RegistryCredential],
+        _at: Option<&str>,
     ) -> Result<Vec<DocFile>, String> {
         archive(registries).map(DocFile::one)
     }

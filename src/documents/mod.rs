@@ -1,6 +1,7 @@
 //! Documents: pure functions from resolved registries to the bytes of one consumer's file, one module per kind, registered in `DOCUMENTS`.
 
 mod containerd_config;
+mod containerd_hosts;
 mod containers_auth;
 mod docker_config;
 mod dockercfg;
@@ -83,11 +84,14 @@ pub trait Kind: Sync {
         Vec::new()
     }
     /// The document's file(s), keyed the way its consumer looks registries up; an error
-    /// says which registry it cannot carry and why.
+    /// says which registry it cannot carry and why. `at` is where a file entry places it
+    /// on the node (None for a target or `regforge document`), for documents that name
+    /// their own files inside them (hosts.toml's CA paths).
     fn build(
         &self,
         options: &Options,
         registries: &[RegistryCredential],
+        at: Option<&str>,
     ) -> Result<Vec<DocFile>, String>;
 }
 
@@ -166,13 +170,18 @@ pub fn left_out(kind: DocumentKind, address: &RegistryAddress, parts: &[Part]) -
             .map(|k| k.name())
             .collect(),
     };
-    let instead = if elsewhere.is_empty() {
-        "no document carries them yet".to_string()
+    let them = if missing == [Part::Credential] {
+        "it"
     } else {
-        format!("{} can carry them", sentence(elsewhere.into_iter()))
+        "them"
+    };
+    let instead = if elsewhere.is_empty() {
+        format!("no document carries {them} yet")
+    } else {
+        format!("{} can carry {them}", sentence(elsewhere.into_iter()))
     };
     Some(format!(
-        "{kind} has no place for the {what} of registry {address} and leaves them out; {instead}"
+        "{kind} has no place for the {what} of registry {address} and leaves {them} out; {instead}"
     ))
 }
 
@@ -279,7 +288,7 @@ impl DocFile {
 }
 
 /// Every document kind, in the order messages list them.
-pub static DOCUMENTS: [&dyn Kind; 10] = [
+pub static DOCUMENTS: [&dyn Kind; 11] = [
     &docker_config::DockerConfig,
     &dockercfg::Dockercfg,
     &containers_auth::ContainersAuth,
@@ -290,6 +299,7 @@ pub static DOCUMENTS: [&dyn Kind; 10] = [
     &marathon::MARATHON_POD,
     &drone::DroneRegistry,
     &containerd_config::ContainerdConfig,
+    &containerd_hosts::ContainerdHosts,
 ];
 
 /// A document kind, as the inventory names it.
@@ -406,6 +416,7 @@ pub struct DocumentError {
 pub fn build(
     spec: &DocumentSpec,
     registries: &[RegistryCredential],
+    at: Option<&str>,
 ) -> Result<Vec<Document>, DocumentError> {
     let kind = spec.kind;
     // A registry that brings nothing this document carries is not its business (the
@@ -416,7 +427,7 @@ pub fn build(
     } else {
         Cow::Owned(registries.iter().filter(|r| carries(r)).cloned().collect())
     };
-    kind.build(&spec.options, &carried)
+    kind.build(&spec.options, &carried, at)
         .map(|files| {
             files
                 .into_iter()
@@ -580,7 +591,7 @@ mod tests {
         let err = lookup("kube").unwrap_err();
         assert_eq!(
             err,
-            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config"
+            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts"
         );
     }
 }

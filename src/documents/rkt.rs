@@ -59,6 +59,7 @@ impl Kind for RktAuth {
         &self,
         options: &Options,
         registries: &[RegistryCredential],
+        _at: Option<&str>,
     ) -> Result<Vec<DocFile>, String> {
         let files = build(*options.get(), registries)?;
         Ok(files

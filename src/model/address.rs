@@ -38,6 +38,26 @@ impl RegistryAddress {
         }
     }
 
+    /// The registry as image references name it, which node runtimes key mirrors by
+    /// (containerd's hosts directory, k3s and Talos `mirrors`): Hub is `docker.io`.
+    pub fn image_host(&self) -> String {
+        if self.is_docker_hub() {
+            "docker.io".to_string()
+        } else {
+            self.host_port()
+        }
+    }
+
+    /// The host node runtimes contact, and key credentials by (containerd `configs`,
+    /// k3s and Talos `config`): Hub images come from `registry-1.docker.io`.
+    pub fn pull_host(&self) -> String {
+        if self.is_docker_hub() {
+            "registry-1.docker.io".to_string()
+        } else {
+            self.host_port()
+        }
+    }
+
     /// Whether this is an Amazon ECR registry (`<account>.dkr.ecr.<region>.amazonaws.com`,
     /// or `….amazonaws.com.cn` in China), whose passwords expire and are fetched with AWS
     /// keys instead. ECR serves no other port than 443.
@@ -202,6 +222,17 @@ mod tests {
         assert_eq!(addr("[::1]:5000").docker_key(), "[::1]:5000");
         // A Hub host with a port is some other registry.
         assert!(!addr("docker.io:5000").is_docker_hub());
+        // Node runtimes: mirrors by image name, credentials by the host contacted.
+        assert_eq!(addr("index.docker.io").image_host(), "docker.io");
+        assert_eq!(addr("docker.io").pull_host(), "registry-1.docker.io");
+        assert_eq!(
+            addr("reg.example.com:5000/team").image_host(),
+            "reg.example.com:5000"
+        );
+        assert_eq!(
+            addr("reg.example.com:5000/team").pull_host(),
+            "reg.example.com:5000"
+        );
     }
 
     #[test]

@@ -8,6 +8,8 @@ pub struct FileMode(u32);
 impl FileMode {
     pub const CREDENTIALS: FileMode = FileMode(0o600);
     pub const PRIVATE_DIR: FileMode = FileMode(0o700);
+    /// A file without secrets that every user may read (a hosts.toml, a CA certificate).
+    pub const PUBLIC: FileMode = FileMode(0o644);
 
     /// The mode a config states as a number (Ignition's decimal `mode`).
     pub fn from_bits(bits: u32) -> FileMode {

@@ -209,3 +209,172 @@ fn version_3_writes_the_images_plugin_with_config_path_and_no_mirrors() {
             .is_none()
     );
 }
+
+/// Writes each `write_files` entry of a cloud-config where it says, as cloud-init would
+/// on a node: here the node's paths are under a test folder.
+fn apply_write_files(cloud_config: &str) {
+    use base64::Engine;
+    let config: serde_yaml::Value = serde_yaml::from_str(cloud_config).unwrap();
+    for file in config["write_files"].as_sequence().unwrap() {
+        let path = Path::new(file["path"].as_str().unwrap());
+        let content = file["content"].as_str().unwrap();
+        let bytes = match file["encoding"].as_str() {
+            Some("b64") => base64::engine::general_purpose::STANDARD
+                .decode(content)
+                .unwrap(),
+            None => content.as_bytes().to_vec(),
+            Some(other) => panic!("encoding {other}"),
+        };
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+}
+
+/// A containerd daemon of its own (root, state and socket in a test folder; CRI off),
+/// stopped on drop.
+struct Containerd {
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl Containerd {
+    fn start() -> Containerd {
+        let containerd = require_tool("containerd", "containerd");
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "version = 2\nroot = \"{d}/root\"\nstate = \"{d}/state\"\n\
+                 disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n\n[grpc]\n  address = \"{d}/containerd.sock\"\n\n\
+                 [ttrpc]\n  address = \"{d}/containerd.sock.ttrpc\"\n"
+            ),
+        )
+        .unwrap();
+        let child = Command::new(containerd)
+            .arg("--config")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("containerd.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let daemon = Containerd { dir, child };
+        for _ in 0..200 {
+            if daemon.ctr(&["version"]).status.success() {
+                return daemon;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!(
+            "containerd did not start (it needs root for its content store); log:\n{}",
+            std::fs::read_to_string(daemon.dir.path().join("containerd.log")).unwrap_or_default()
+        );
+    }
+
+    fn ctr(&self, args: &[&str]) -> std::process::Output {
+        let ctr = require_tool("ctr", "containerd");
+        Command::new(ctr)
+            .arg("--address")
+            .arg(self.dir.path().join("containerd.sock"))
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Containerd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// containerd-hosts placed on a "node" (a test folder) by a cloud-config: Debian's
+/// containerd 1.6 pulls through it from a registry that demands TLS with its own CA and a
+/// client certificate; a wrong CA or a missing key fails.
+#[test]
+fn ctr_pulls_with_the_hosts_folder_from_a_registry_that_demands_a_client_certificate() {
+    let registry = crate::registry_server::RegistryServer::start_with_client_certificates();
+    let image = registry.push_tiny_image();
+    let node = tempfile::tempdir().unwrap();
+    let root = node.path().join("etc/containerd/certs.d");
+    let certs = registry.cert_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("regforge.yaml");
+    std::fs::write(
+        &inventory,
+        format!(
+            "registries:
+  - address: {address}
+    ca: {{file: {certs}/ca.crt}}
+    client_cert: {{file: {certs}/client.cert}}
+    client_key: {{file: {certs}/client.key}}
+targets:
+  - name: node
+    format: cloud-config
+    files:
+      - {{document: containerd-hosts, path: {root}}}
+",
+            address = registry.address(),
+            certs = certs.display(),
+            root = root.display(),
+        ),
+    )
+    .unwrap();
+    let out = regforge(
+        &[
+            "-i",
+            inventory.to_str().unwrap(),
+            "render",
+            "node",
+            "--stdout",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    apply_write_files(&text(&out.stdout));
+    // The directory is named `host:port`, as written (FORMATS.md §14).
+    let host_dir = root.join(registry.address());
+    assert!(host_dir.join("hosts.toml").is_file());
+    let daemon = Containerd::start();
+    let creds = format!("{}:{}", registry.user(), registry.password());
+    let fetch = || {
+        daemon.ctr(&[
+            "content",
+            "fetch",
+            "--user",
+            &creds,
+            "--hosts-dir",
+            root.to_str().unwrap(),
+            &image,
+        ])
+    };
+    let done = fetch();
+    assert!(
+        done.status.success(),
+        "ctr content fetch: {}{}\nregistry log:\n{}",
+        text(&done.stdout),
+        text(&done.stderr),
+        registry.log()
+    );
+    // Without the client key, the registry refuses the TLS handshake.
+    let key = std::fs::read(host_dir.join("client.key")).unwrap();
+    std::fs::remove_file(host_dir.join("client.key")).unwrap();
+    let refused = fetch();
+    assert!(!refused.status.success(), "pulled without the client key");
+    std::fs::write(host_dir.join("client.key"), key).unwrap();
+    // With another CA, containerd does not trust the registry.
+    crate::registry_server::self_signed(&host_dir, "/CN=someone else", "other.key", "ca.crt");
+    let refused = fetch();
+    assert!(
+        !refused.status.success(),
+        "pulled with a CA that did not sign the registry"
+    );
+    assert!(
+        text(&refused.stderr).contains("certificate"),
+        "{}",
+        text(&refused.stderr)
+    );
+}

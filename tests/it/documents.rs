@@ -235,7 +235,7 @@ fn document_command_takes_options_folders_and_archives() {
                 "--registry",
                 "gcr.io",
             ],
-            "rkt-auth is 2 files, one per registry",
+            "rkt-auth is a folder of 2 files: give -o DIR",
         ),
         (
             vec!["document", "kubernetes-secret"],

@@ -40,17 +40,39 @@ impl RegistryServer {
         RegistryServer::start(Auth::Htpasswd)
     }
 
+    /// An htpasswd registry that also demands a client certificate signed by its own
+    /// client CA (`http.tls.clientcas`); `cert_dir()` then holds `client.cert` and
+    /// `client.key` too, as docker's and containers' certs.d layout names them.
+    pub fn start_with_client_certificates() -> RegistryServer {
+        RegistryServer::start_as(Auth::Htpasswd, true)
+    }
+
     pub fn start(auth: Auth) -> RegistryServer {
+        RegistryServer::start_as(auth, false)
+    }
+
+    fn start_as(auth: Auth, client_certificates: bool) -> RegistryServer {
         let registry = require_tool("docker-registry", "docker-registry");
         let dir = tempfile::tempdir().unwrap();
         make_tls(dir.path());
+        if client_certificates {
+            make_client_certificate(dir.path());
+        }
         make_htpasswd(dir.path());
         let mut last_error = String::new();
         // A port found free can be taken before the registry binds it: try a few.
         for _ in 0..5 {
             let port = free_port();
             let config = dir.path().join("config.yml");
-            std::fs::write(&config, config_yaml(dir.path(), port, &auth)).unwrap();
+            let mut yaml = config_yaml(dir.path(), port, &auth);
+            if client_certificates {
+                let clientcas = format!(
+                    "    clientcas:\n      - {}/client-ca.crt\n",
+                    dir.path().display()
+                );
+                yaml = yaml.replace("\nauth:\n", &format!("\n{clientcas}auth:\n"));
+            }
+            std::fs::write(&config, yaml).unwrap();
             let log = dir.path().join("registry.log");
             let mut child = Command::new(&registry)
                 .arg("serve")
@@ -80,7 +102,8 @@ impl RegistryServer {
         format!("127.0.0.1:{}", self.port)
     }
 
-    /// A folder holding `ca.crt`, the CA that signed the server certificate.
+    /// A folder holding `ca.crt`, the CA that signed the server certificate (and, for a
+    /// registry that demands one, the client certificate and key).
     pub fn cert_dir(&self) -> PathBuf {
         self.dir.path().join("certs")
     }
@@ -207,6 +230,53 @@ fn make_tls(dir: &Path) {
             "server.ext",
             "-out",
             "server.crt",
+        ],
+    );
+}
+
+/// A client CA the registry trusts, and a client certificate it signs, put in `certs/`
+/// as `client.cert` and `client.key`.
+fn make_client_certificate(dir: &Path) {
+    self_signed(
+        dir,
+        "/CN=regforge test client CA",
+        "client-ca.key",
+        "client-ca.crt",
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=node",
+            "-keyout",
+            "certs/client.key",
+            "-out",
+            "client.csr",
+        ],
+    );
+    std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "client.csr",
+            "-CA",
+            "client-ca.crt",
+            "-CAkey",
+            "client-ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "client.ext",
+            "-out",
+            "certs/client.cert",
         ],
     );
 }
