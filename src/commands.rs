@@ -147,11 +147,17 @@ fn write_documents(
     dest: Option<&Path>,
 ) -> Result<(), Error> {
     match (dest, documents) {
-        (Some(dir), _) if kind.is_folder() => {
+        (Some(dir), _) if kind.is_folder() || documents.len() > 1 => {
+            // A document's own file, beside its named ones (k3s's CA files), keeps the
+            // name its consumer reads it by.
+            let own = kind
+                .default_path()
+                .and_then(|p| p.rsplit('/').next())
+                .map_or_else(|| format!("{kind}.{}", kind.extension()), String::from);
             let files: Vec<_> = documents
                 .iter()
                 .map(|d| output::OutputFile {
-                    path: d.file_name.clone().unwrap_or_default().into(),
+                    path: d.file_name.clone().unwrap_or_else(|| own.clone()).into(),
                     bytes: d.bytes.clone(),
                 })
                 .collect();

@@ -49,7 +49,12 @@ fn place_one<'a>(
     remote_url: Option<&str>,
 ) -> PlacedFile<'a> {
     let path = match &document.file_name {
-        Some(name) => format!("{}/{name}", spec.path),
+        Some(name) if document.kind.is_folder() => format!("{}/{name}", spec.path),
+        // A file beside the document's own (k3s's CA files), in the folder holding it.
+        Some(name) => {
+            let folder = spec.path.rsplit_once('/').map_or("", |(folder, _)| folder);
+            format!("{folder}/{name}")
+        }
         None => spec.path.clone(),
     };
     let hash = Sha512Hash::of(&document.bytes);

@@ -2,7 +2,7 @@
 
 use toml_edit::{Array, DocumentMut, Item, Table, value};
 
-use super::{DocFile, Kind, Options, Part, keyed};
+use super::{DocFile, Kind, Options, Part, keyed, tls_files};
 use crate::credentials::{RegistryCredential, Tls};
 use crate::model::FileMode;
 
@@ -119,30 +119,6 @@ fn tls(table: &mut Table, dir: &str, tls: &Tls) {
     if tls.skip_verify {
         table.insert("skip_verify", value(true));
     }
-}
-
-/// The CA and client files of one directory, as the inventory's files hold them.
-fn tls_files(dir: &str, tls: &Tls) -> Vec<DocFile> {
-    let mut files = Vec::new();
-    if let Some(ca) = &tls.ca {
-        files.push(DocFile {
-            name: Some(format!("{dir}/ca.crt")),
-            bytes: ca.clone().into_bytes(),
-            mode: FileMode::PUBLIC,
-        });
-    }
-    if let Some(client) = &tls.client {
-        files.push(DocFile {
-            name: Some(format!("{dir}/client.cert")),
-            bytes: client.certificate.clone().into_bytes(),
-            mode: FileMode::PUBLIC,
-        });
-        files.push(DocFile::credentials(
-            Some(format!("{dir}/client.key")),
-            client.key.expose().as_bytes().to_vec(),
-        ));
-    }
-    files
 }
 
 #[cfg(test)]

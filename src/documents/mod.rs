@@ -7,6 +7,7 @@ mod docker_config;
 mod dockercfg;
 mod drone;
 mod go_json;
+mod k3s;
 mod kubernetes_secret;
 mod marathon;
 mod mesos;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::credentials::{Credential, RegistryCredential};
+use crate::credentials::{Credential, RegistryCredential, Tls};
 use crate::model::{FileMode, RegistryAddress};
 
 /// One document kind behind the trait: what the inventory calls it, how its files are
@@ -35,7 +36,9 @@ pub trait Kind: Sync {
     fn default_path(&self) -> Option<&'static str> {
         None
     }
-    /// Whether it is one file per registry, placed into a folder.
+    /// Whether its files are all named inside the folder a file entry's `path` names
+    /// (rkt's auth.d, containerd's certs.d). Otherwise its first file is the entry's
+    /// `path`, and any named file lies beside it (k3s's CA files).
     fn is_folder(&self) -> bool {
         false
     }
@@ -288,7 +291,7 @@ impl DocFile {
 }
 
 /// Every document kind, in the order messages list them.
-pub static DOCUMENTS: [&dyn Kind; 11] = [
+pub static DOCUMENTS: [&dyn Kind; 13] = [
     &docker_config::DockerConfig,
     &dockercfg::Dockercfg,
     &containers_auth::ContainersAuth,
@@ -300,6 +303,8 @@ pub static DOCUMENTS: [&dyn Kind; 11] = [
     &drone::DroneRegistry,
     &containerd_config::ContainerdConfig,
     &containerd_hosts::ContainerdHosts,
+    &k3s::K3S,
+    &k3s::RKE2,
 ];
 
 /// A document kind, as the inventory names it.
@@ -502,6 +507,31 @@ fn keyed<'r, T>(
     Ok(map)
 }
 
+/// A registry's CA and client files, as the inventory's files hold them, named
+/// `ca.crt`, `client.cert` and `client.key` in `dir` (the names docker's certs.d uses).
+fn tls_files(dir: &str, tls: &Tls) -> Vec<DocFile> {
+    let mut files = Vec::new();
+    if let Some(ca) = &tls.ca {
+        files.push(DocFile {
+            name: Some(format!("{dir}/ca.crt")),
+            bytes: ca.clone().into_bytes(),
+            mode: FileMode::PUBLIC,
+        });
+    }
+    if let Some(client) = &tls.client {
+        files.push(DocFile {
+            name: Some(format!("{dir}/client.cert")),
+            bytes: client.certificate.clone().into_bytes(),
+            mode: FileMode::PUBLIC,
+        });
+        files.push(DocFile::credentials(
+            Some(format!("{dir}/client.key")),
+            client.key.expose().as_bytes().to_vec(),
+        ));
+    }
+    files
+}
+
 /// Docker's own layout: tab indentation, map keys sorted, plus a final line break.
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     to_json_indented(value, b"\t")
@@ -591,7 +621,7 @@ mod tests {
         let err = lookup("kube").unwrap_err();
         assert_eq!(
             err,
-            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts"
+            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries"
         );
     }
 }

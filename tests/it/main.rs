@@ -12,6 +12,7 @@ mod exit_codes;
 mod fleet;
 mod golden;
 mod ignition;
+mod k3s;
 mod kubernetes;
 mod real_tools;
 mod registry_cli;
