@@ -12,6 +12,7 @@ mod kubernetes_secret;
 mod marathon;
 mod mesos;
 mod rkt;
+mod talos;
 
 use std::any::Any;
 use std::borrow::Cow;
@@ -32,6 +33,16 @@ pub trait Kind: Sync {
     /// The extension of its file when it is written as a target (`<target>.<extension>`)
     /// or an artifact.
     fn extension(&self) -> &'static str;
+    /// Whether a provisioning target may place it on a node (a Talos patch is applied
+    /// with talosctl instead).
+    fn placeable(&self) -> bool {
+        true
+    }
+    /// Whether a document target gives it the consumer's version with `version:`,
+    /// which it reads as the `version` key of its options block.
+    fn takes_version(&self) -> bool {
+        false
+    }
     /// Where its consumer reads it on a node, so that a file entry may omit `path`.
     fn default_path(&self) -> Option<&'static str> {
         None
@@ -291,7 +302,7 @@ impl DocFile {
 }
 
 /// Every document kind, in the order messages list them.
-pub static DOCUMENTS: [&dyn Kind; 13] = [
+pub static DOCUMENTS: [&dyn Kind; 14] = [
     &docker_config::DockerConfig,
     &dockercfg::Dockercfg,
     &containers_auth::ContainersAuth,
@@ -305,6 +316,7 @@ pub static DOCUMENTS: [&dyn Kind; 13] = [
     &containerd_hosts::ContainerdHosts,
     &k3s::K3S,
     &k3s::RKE2,
+    &talos::Talos,
 ];
 
 /// A document kind, as the inventory names it.
@@ -621,7 +633,7 @@ mod tests {
         let err = lookup("kube").unwrap_err();
         assert_eq!(
             err,
-            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries"
+            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries, talos"
         );
     }
 }

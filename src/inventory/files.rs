@@ -57,6 +57,12 @@ impl Validator<'_> {
         has_remote: bool,
     ) -> Result<FileSpec, InventoryError> {
         let document = match documents::lookup(&f.document) {
+            Ok(kind) if !kind.placeable() => {
+                return self.error(
+                    &format!("{at}.document"),
+                    format!("{kind} is not placed on a node: render it as a target of its own (`format: {kind}`)"),
+                );
+            }
             Ok(kind) => self.document_spec(at, kind, options, None)?,
             Err(msg) => return self.error(&format!("{at}.document"), msg),
         };

@@ -75,6 +75,28 @@ impl RawOptions {
         RawOptions(blocks)
     }
 
+    /// Hands a document target's `version:` to its options block as `version`; false
+    /// when the block gives one itself.
+    pub fn give_version(&mut self, key: &str, version: String) -> bool {
+        let at = match self.0.iter().position(|(k, _)| k == key) {
+            Some(at) => at,
+            None => {
+                let block = serde_yaml::Value::Mapping(serde_yaml::Mapping::new());
+                self.0.push((key.to_string(), block));
+                self.0.len() - 1
+            }
+        };
+        match &mut self.0[at].1 {
+            serde_yaml::Value::Mapping(block) if !block.contains_key("version") => {
+                block.insert("version".into(), version.into());
+                true
+            }
+            // Not a mapping: the block's own reading reports it.
+            serde_yaml::Value::Mapping(_) => false,
+            _ => true,
+        }
+    }
+
     /// The key of the first block written, if any.
     pub fn first_key(&self) -> Option<&str> {
         self.0.first().map(|(key, _)| key.as_str())

@@ -101,6 +101,16 @@ impl Validator<'_> {
         };
         let document = match format {
             TargetFormat::Document(kind) => {
+                let mut options = options;
+                if let (Some(version), Some(key)) = (t.version.clone(), kind.options_key())
+                    && kind.takes_version()
+                    && !options.give_version(key, version)
+                {
+                    return self.error(
+                        &format!("{at}.{key}.version"),
+                        "the version is given twice: keep the target's `version`",
+                    );
+                }
                 Some(self.document_spec(at, kind, options, Some(&t.name))?)
             }
             _ => {
@@ -152,7 +162,11 @@ impl Validator<'_> {
         }
         match documents::lookup(&t.format) {
             Ok(kind) => {
-                self.no_version(at, t)?;
+                if kind.takes_version() {
+                    self.no_variant(at, t)?;
+                } else {
+                    self.no_version(at, t)?;
+                }
                 Ok(TargetFormat::Document(kind))
             }
             Err(_) => self.error(
@@ -197,6 +211,17 @@ impl Validator<'_> {
                     self.warn(&field, warning);
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// A document that takes a version has no variant.
+    fn no_variant(&self, at: &str, t: &RawTarget) -> Result<(), InventoryError> {
+        if t.variant.is_some() {
+            return self.error(
+                &format!("{at}.variant"),
+                format!("`{}` takes a `version` but no `variant`", t.format),
+            );
         }
         Ok(())
     }

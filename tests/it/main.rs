@@ -21,5 +21,6 @@ mod registry_server;
 mod skopeo;
 mod snapshots;
 mod support;
+mod talos;
 mod tamper;
 mod terraform;
