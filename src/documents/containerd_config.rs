@@ -1,12 +1,15 @@
 //! `containerd-config`: the CRI plugin's registry credentials and legacy mirrors as a containerd config file, version 2 or 3 (FORMATS.md §13).
 
+use std::path::{Path, PathBuf};
+
 use serde::Deserialize;
 use toml_edit::{Array, DocumentMut, Item, Table, value};
 
 use super::{
-    CredentialKind, DocFile, Kind, Options, OptionsError, Part, keyed, read_block, refuse,
+    CredentialKind, DocFile, Given, Kind, Options, OptionsError, Part, keyed, read_block, refuse,
 };
 use crate::credentials::{Credential, RegistryCredential};
+use crate::fsio::io_reason;
 use crate::model::{FileMode, RegistryAddress};
 
 pub struct ContainerdConfig;
@@ -46,10 +49,10 @@ impl Kind for ContainerdConfig {
     fn options(
         &self,
         block: Option<serde_yaml::Value>,
-        _target: Option<&str>,
+        given: &Given,
     ) -> Result<Options, OptionsError> {
         let raw: RawOptions = read_block("containerd", block)?.unwrap_or_default();
-        raw.validate().map(Options::new)
+        raw.validate(given.folder).map(Options::new)
     }
 
     fn refuses(&self, address: &RegistryAddress, credential: CredentialKind) -> Option<String> {
@@ -67,11 +70,11 @@ impl Kind for ContainerdConfig {
              prefer pull secrets (kubernetes-secret) for credentials, and config_path with containerd-hosts for mirrors"
                 .to_string(),
         ];
-        if settings.version == 2 {
+        if settings.version == 2 && settings.base.is_none() {
             advice.push(
                 "containerd 1.x replaces a plugin's whole table with a drop-in's: a version 2 drop-in that sets registry settings \
                  resets the node's other CRI settings (runtimes, SystemdCgroup, sandbox_image) to defaults; \
-                 place it as the main config, or put the node's CRI settings in it (docs/platforms/containerd.md)"
+                 give `containerd: {base: FILE}` (the node's config.toml) to write a complete config instead (docs/platforms/containerd.md)"
                     .to_string(),
             );
         }
@@ -88,8 +91,15 @@ impl Kind for ContainerdConfig {
             ContainerdConfig.refuses(address, credential)
         })?;
         let settings: &Settings = options.get();
-        let mut doc = DocumentMut::new();
-        doc["version"] = value(i64::from(settings.version));
+        let mut doc = match &settings.base {
+            // The node's own config, every other setting kept.
+            Some(base) => base.clone(),
+            None => {
+                let mut doc = DocumentMut::new();
+                doc["version"] = value(i64::from(settings.version));
+                doc
+            }
+        };
         write_registry(doc.as_table_mut(), settings, registries)?;
         let text = format!("{HEADER}{doc}");
         // Credentials: readable by root only, as containerd runs.
@@ -109,17 +119,24 @@ const HEADER: &str = "# containerd CRI registry settings, written by regforge. c
 struct RawOptions {
     version: Option<u8>,
     config_path: Option<String>,
+    base: Option<PathBuf>,
 }
 
-/// The config version (2 for containerd 1.x and 2.x, 3 for 2.x only), and the hosts
-/// directory that replaces the legacy `mirrors` table.
+/// The config version (2 for containerd 1.x and 2.x, 3 for 2.x only), the hosts
+/// directory that replaces the legacy `mirrors` table, and the node's own config that
+/// the registry settings are merged into.
 struct Settings {
     version: u8,
     config_path: Option<String>,
+    base: Option<DocumentMut>,
 }
 
 impl RawOptions {
-    fn validate(self) -> Result<Settings, OptionsError> {
+    fn validate(mut self, folder: &Path) -> Result<Settings, OptionsError> {
+        let base = match self.base.take() {
+            Some(path) => Some(self.read_base(&folder.join(path))?),
+            None => None,
+        };
         let version = match self.version {
             None | Some(2) => 2,
             Some(3) => 3,
@@ -145,17 +162,73 @@ impl RawOptions {
         Ok(Settings {
             version,
             config_path: self.config_path,
+            base,
         })
+    }
+
+    /// The node's config at `path`, parsed; its `version` becomes the block's, and its
+    /// own `config_path` is kept unless the block gives one.
+    fn read_base(&mut self, path: &Path) -> Result<DocumentMut, OptionsError> {
+        let fail = |message: String| OptionsError::at("containerd.base", message);
+        let shown = path.display();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| fail(format!("cannot read {shown}: {}", io_reason(&e))))?;
+        // The message and line only: the file may hold credentials already.
+        let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+            let line = e
+                .span()
+                .map_or(0, |s| text[..s.start].lines().count().max(1));
+            fail(format!(
+                "{shown} is not TOML (line {line}): {}",
+                e.message().trim_end()
+            ))
+        })?;
+        let version = match doc.get("version").and_then(Item::as_integer) {
+            Some(v @ (2 | 3)) => v as u8,
+            _ => {
+                return Err(fail(format!(
+                    "{shown} has no `version = 2` or `version = 3` line; regforge merges into version 2 and 3 configs"
+                )));
+            }
+        };
+        if let Some(given) = self.version.filter(|&v| v != version) {
+            return Err(OptionsError::at(
+                "containerd.version",
+                format!(
+                    "version {given} differs from the base's `version = {version}`: the merged config keeps the base's; leave `version` out"
+                ),
+            ));
+        }
+        self.version = Some(version);
+        let registry = doc
+            .get("plugins")
+            .and_then(|p| p.get(plugin(version)))
+            .and_then(|c| c.get("registry"));
+        if self.config_path.is_none() {
+            self.config_path = registry
+                .and_then(|r| r.get("config_path"))
+                .and_then(Item::as_str)
+                .filter(|p| !p.is_empty())
+                .map(String::from);
+        }
+        let has_mirrors = registry
+            .and_then(|r| r.get("mirrors"))
+            .and_then(Item::as_table_like)
+            .is_some_and(|m| !m.is_empty());
+        if has_mirrors && self.config_path.is_some() {
+            return Err(fail(format!(
+                "{shown} has a registry `mirrors` table, and config_path is set: containerd refuses to start with both; move its mirrors to containerd-hosts"
+            )));
+        }
+        Ok(doc)
     }
 }
 
-impl Settings {
-    /// The plugin whose `registry` table CRI reads.
-    fn plugin(&self) -> &'static str {
-        match self.version {
-            2 => "io.containerd.grpc.v1.cri",
-            _ => "io.containerd.cri.v1.images",
-        }
+/// The plugin whose `registry` table CRI reads in a config of `version`.
+fn plugin(version: u8) -> &'static str {
+    match version {
+        2 => "io.containerd.grpc.v1.cri",
+        _ => "io.containerd.cri.v1.images",
     }
 }
 
@@ -165,13 +238,15 @@ fn write_registry(
     settings: &Settings,
     registries: &[RegistryCredential],
 ) -> Result<(), String> {
-    let registry = table(root, &["plugins", settings.plugin(), "registry"])?;
+    let registry = table(root, &["plugins", plugin(settings.version), "registry"])?;
     match &settings.config_path {
         // containerd refuses to start with both `config_path` and `mirrors`; the
         // mirrors then live in containerd-hosts under that directory.
-        Some(dir) => {
+        // A base config's own line stays as written.
+        Some(dir) if registry.get("config_path").and_then(Item::as_str) != Some(dir) => {
             registry.insert("config_path", value(dir.as_str()));
         }
+        Some(_) => {}
         None => {
             let mirrored: Vec<RegistryCredential> = registries
                 .iter()
@@ -242,6 +317,7 @@ mod tests {
         let settings = Settings {
             version,
             config_path: config_path.map(String::from),
+            base: None,
         };
         let files = ContainerdConfig
             .build(&Options::new(settings), registries, None)
@@ -314,6 +390,7 @@ mod tests {
                 &Options::new(Settings {
                     version: 2,
                     config_path: None,
+                    base: None,
                 }),
                 &[helper("gcr.io", "gcr")],
                 None,
@@ -322,19 +399,89 @@ mod tests {
         assert!(err.contains("containerd runs none"), "{err}");
         let err = RawOptions {
             version: Some(1),
-            config_path: None,
+            ..RawOptions::default()
         }
-        .validate()
+        .validate(Path::new(""))
         .err()
         .unwrap();
         assert_eq!(err.field, "containerd.version");
         let err = RawOptions {
-            version: None,
             config_path: Some("/etc/containerd/certs.d:/etc/docker/certs.d".into()),
+            ..RawOptions::default()
         }
-        .validate()
+        .validate(Path::new(""))
         .err()
         .unwrap();
         assert!(err.message.contains("a `:` list"), "{}", err.message);
+    }
+
+    fn with_base(base: &str, version: Option<u8>) -> Result<Settings, OptionsError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.toml"), base).unwrap();
+        RawOptions {
+            version,
+            base: Some("config.toml".into()),
+            ..RawOptions::default()
+        }
+        .validate(dir.path())
+    }
+
+    #[test]
+    fn a_base_config_keeps_its_settings_and_gains_the_registry_ones() {
+        let base = "# the node's own\nversion = 2\n\n[plugins.\"io.containerd.grpc.v1.cri\"]\n  sandbox_image = \"pause:own\"\n\n[plugins.\"io.containerd.grpc.v1.cri\".registry]\n  config_path = \"/etc/containerd/certs.d\"\n";
+        let settings = with_base(base, None).unwrap();
+        assert_eq!(
+            settings.config_path.as_deref(),
+            Some("/etc/containerd/certs.d")
+        );
+        let files = ContainerdConfig
+            .build(
+                &Options::new(settings),
+                &[basic("quay.io", "robot", "pw")],
+                None,
+            )
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(files[0].bytes.clone()).unwrap(),
+            format!(
+                "{HEADER}{base}\n[plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"quay.io\".auth]\nusername = \"robot\"\npassword = \"pw\"\n"
+            )
+        );
+    }
+
+    #[test]
+    fn a_base_config_is_checked_without_echoing_it() {
+        let err = with_base("version = 2\npassword = \"hunter2\n", None)
+            .err()
+            .unwrap();
+        assert!(
+            err.message.contains("is not TOML (line 2)"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("hunter2"), "{}", err.message);
+        let err = with_base("[plugins]\n", None).err().unwrap();
+        assert!(
+            err.message
+                .contains("has no `version = 2` or `version = 3` line"),
+            "{}",
+            err.message
+        );
+        let err = with_base("version = 2\n", Some(3)).err().unwrap();
+        assert_eq!(err.field, "containerd.version");
+        let both = "version = 3\n[plugins.\"io.containerd.cri.v1.images\".registry.mirrors.\"docker.io\"]\nendpoint = [\"https://m\"]\n";
+        let err = RawOptions {
+            config_path: Some("/etc/containerd/certs.d".into()),
+            base: Some("config.toml".into()),
+            ..RawOptions::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.toml"), both).unwrap();
+        let err = err.validate(dir.path()).err().unwrap();
+        assert!(
+            err.message.contains("refuses to start with both"),
+            "{}",
+            err.message
+        );
     }
 }

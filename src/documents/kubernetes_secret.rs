@@ -7,8 +7,8 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CredentialKind, DocFile, Kind, Options, OptionsError, basic_auth, go_json, keyed, read_block,
-    refuse,
+    CredentialKind, DocFile, Given, Kind, Options, OptionsError, basic_auth, go_json, keyed,
+    read_block, refuse,
 };
 use crate::credentials::{Credential, RegistryCredential};
 use crate::model::RegistryAddress;
@@ -36,10 +36,10 @@ impl Kind for KubernetesSecret {
     fn options(
         &self,
         block: Option<serde_yaml::Value>,
-        target: Option<&str>,
+        given: &Given,
     ) -> Result<Options, OptionsError> {
         let raw: RawOptions = read_block("secret", block)?.unwrap_or_default();
-        raw.validate(target).map(Options::new)
+        raw.validate(given.target).map(Options::new)
     }
 
     fn refuses(&self, address: &RegistryAddress, credential: CredentialKind) -> Option<String> {

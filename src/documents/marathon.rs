@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::{DocFile, Kind, Options, OptionsError, read_block, to_json_indented};
+use super::{DocFile, Given, Kind, Options, OptionsError, read_block, to_json_indented};
 use crate::credentials::RegistryCredential;
 
 /// A Marathon definition: an app (the Docker containerizer fetching the archive by
@@ -45,9 +45,9 @@ impl Kind for Marathon {
     fn options(
         &self,
         block: Option<serde_yaml::Value>,
-        target: Option<&str>,
+        given: &Given,
     ) -> Result<Options, OptionsError> {
-        options(self.name, self.pod, block, target)
+        options(self.name, self.pod, block, given.target)
     }
 
     fn build(

@@ -18,6 +18,7 @@ use std::any::Any;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -82,13 +83,12 @@ pub trait Kind: Sync {
     fn typed_options(&self) -> &'static [&'static str] {
         &[]
     }
-    /// Its options, read and validated from that block (`None` when absent). `target` is
-    /// the target's name when the document is the target itself: it gives defaults that
-    /// a file entry must spell out (a Secret's name).
+    /// Its options, read and validated from that block (`None` when absent), with what
+    /// the inventory knows besides.
     fn options(
         &self,
         _block: Option<serde_yaml::Value>,
-        _target: Option<&str>,
+        _given: &Given,
     ) -> Result<Options, OptionsError> {
         Ok(Options::none())
     }
@@ -235,6 +235,15 @@ fn refuse(
         Some(why) => Err(why),
         None => Ok(()),
     }
+}
+
+/// What the inventory knows besides an options block.
+pub struct Given<'a> {
+    /// The target's name when the document is the target itself: it gives defaults that
+    /// a file entry must spell out (a Secret's name).
+    pub target: Option<&'a str>,
+    /// The inventory's folder, which relative paths in a block are relative to.
+    pub folder: &'a Path,
 }
 
 /// A document's validated options, opaque to all but the document's own module.

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CredentialKind, DocFile, Kind, Options, OptionsError, keyed, read_block, refuse,
+    CredentialKind, DocFile, Given, Kind, Options, OptionsError, keyed, read_block, refuse,
     to_json_indented,
 };
 use crate::credentials::{Credential, RegistryCredential};
@@ -31,7 +31,7 @@ impl Kind for RktAuth {
     fn options(
         &self,
         block: Option<serde_yaml::Value>,
-        _: Option<&str>,
+        _: &Given,
     ) -> Result<Options, OptionsError> {
         let kind = match read_block::<RawOptions>("rkt", block)? {
             None => RktKind::DockerAuth,

@@ -6,7 +6,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CredentialKind, DocFile, Kind, Options, OptionsError, Part, keyed, read_block, refuse,
+    CredentialKind, DocFile, Given, Kind, Options, OptionsError, Part, keyed, read_block, refuse,
 };
 use crate::credentials::{Credential, RegistryCredential, Tls};
 use crate::model::RegistryAddress;
@@ -47,7 +47,7 @@ impl Kind for Talos {
     fn options(
         &self,
         block: Option<serde_yaml::Value>,
-        _target: Option<&str>,
+        _: &Given,
     ) -> Result<Options, OptionsError> {
         let raw: RawOptions = read_block("talos", block)?.unwrap_or_default();
         let Some(version) = raw.version else {

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::{InventoryError, SourceMap, Validator};
-use crate::documents::{self, DocumentKind, DocumentSpec, OptionsError};
+use crate::documents::{self, DocumentKind, DocumentSpec, Given, OptionsError};
 use crate::yaml;
 
 /// The options of `regforge document KIND --set KEY=VALUE…`, validated exactly as the
@@ -135,7 +135,13 @@ impl Validator<'_> {
             _ => at.to_string(),
         };
         let options = kind
-            .options(block, target_name)
+            .options(
+                block,
+                &Given {
+                    target: target_name,
+                    folder: self.base_dir,
+                },
+            )
             .map_err(|e| self.options_error(at, e))?;
         // Each piece of advice once per document kind, however many entries earn it.
         for advice in kind.advise(&options) {

@@ -378,3 +378,44 @@ targets:
         text(&refused.stderr)
     );
 }
+
+/// `containerd: {base: FILE}` writes a complete config: containerd 1.6 reads the node's
+/// own CRI settings and the registry settings from it, where a drop-in would reset them.
+#[test]
+fn a_config_merged_into_the_nodes_own_keeps_its_cri_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("node-config.toml"),
+        "version = 2\n\n[plugins.\"io.containerd.grpc.v1.cri\"]\n  sandbox_image = \"registry.example.com/pause:own\"\n\n\
+         [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n",
+    )
+    .unwrap();
+    inventory(
+        dir.path(),
+        "  - name: cri\n    format: containerd-config\n    containerd: {base: node-config.toml}\n",
+    );
+    let (config, warnings) = render(dir.path(), "cri");
+    assert!(
+        !warnings.contains("resets the node's other CRI settings"),
+        "{warnings}"
+    );
+    let file = dir.path().join("config.toml");
+    std::fs::write(&file, &config).unwrap();
+    let dumped = dump(&file);
+    let cri = ["plugins", "io.containerd.grpc.v1.cri"];
+    let mut sandbox = cri.to_vec();
+    sandbox.push("sandbox_image");
+    assert_eq!(str_at(&dumped, &sandbox), "registry.example.com/pause:own");
+    let mut cgroup = cri.to_vec();
+    cgroup.extend(["containerd", "runtimes", "runc", "options", "SystemdCgroup"]);
+    assert_eq!(at(&dumped, &cgroup).as_bool(), Some(true));
+    let mut auth = cri.to_vec();
+    auth.extend([
+        "registry",
+        "configs",
+        "registry-1.docker.io",
+        "auth",
+        "password",
+    ]);
+    assert_eq!(str_at(&dumped, &auth), HUB_PASSWORD);
+}
