@@ -184,10 +184,10 @@ pub fn left_out(kind: DocumentKind, address: &RegistryAddress, parts: &[Part]) -
             .map(|k| k.name())
             .collect(),
     };
-    let them = if missing == [Part::Credential] {
-        "it"
-    } else {
-        "them"
+    let them = match missing[..] {
+        [Part::Mirrors] => "them",
+        [_] => "it",
+        _ => "them",
     };
     let instead = if elsewhere.is_empty() {
         format!("no document carries {them} yet")

@@ -54,12 +54,38 @@ fn references(inventory: &str, key: &str) -> Vec<String> {
         .collect()
 }
 
+/// The PEM file a `{file}` reference under `key` must hold, if the key names one: the
+/// fixture's certificates, since regforge checks them.
+fn pem_for(inventory: &str, file: &str) -> Option<PathBuf> {
+    let certs = root().join("fixtures/nodes/certs");
+    let line = inventory
+        .lines()
+        .find(|l| l.contains(&format!("{{file: {file}}}")))?;
+    let key = line
+        .trim_start()
+        .trim_start_matches("- ")
+        .split(':')
+        .next()?;
+    match key {
+        "ca" | "client_cert" => Some(certs.join("node.pem")),
+        "client_key" => Some(certs.join("node-key.pem")),
+        _ => None,
+    }
+}
+
 fn render(dir: &Path, inventory: &str) -> Result<(), String> {
     std::fs::write(dir.join("regforge.yaml"), inventory).unwrap();
     for file in references(inventory, "file") {
         let path = dir.join(&file);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, format!("fake-{}\n", file.replace('/', "-"))).unwrap();
+        match pem_for(inventory, &file) {
+            Some(pem) => std::fs::copy(pem, &path).map(drop).unwrap(),
+            None => std::fs::write(&path, format!("fake-{}\n", file.replace('/', "-"))).unwrap(),
+        }
+    }
+    // A containerd base config: the node's own, which regforge merges into.
+    for file in references(inventory, "base") {
+        std::fs::write(dir.join(file), "version = 2\n").unwrap();
     }
     let env: Vec<(String, String)> = references(inventory, "env")
         .into_iter()
