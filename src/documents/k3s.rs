@@ -51,6 +51,10 @@ impl Kind for Registries {
         ]
     }
 
+    fn secret_keys(&self) -> &'static [&'static str] {
+        &["identity_token"]
+    }
+
     fn refuses(&self, address: &RegistryAddress, credential: CredentialKind) -> Option<String> {
         matches!(credential, CredentialKind::Helper { .. }).then(|| {
             format!(

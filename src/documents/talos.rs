@@ -65,6 +65,11 @@ impl Kind for Talos {
         Ok(Options::new(Form::of(minor)))
     }
 
+    /// The token, and the client key (base64 of PEM before 1.12).
+    fn secret_keys(&self) -> &'static [&'static str] {
+        &["identityToken", "key"]
+    }
+
     fn refuses(&self, address: &RegistryAddress, credential: CredentialKind) -> Option<String> {
         matches!(credential, CredentialKind::Helper { .. }).then(|| {
             format!(

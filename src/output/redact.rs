@@ -137,6 +137,8 @@ impl Redactor {
             let bytes = gunzip(&bytes).unwrap_or(bytes);
             let lossy = String::from_utf8_lossy(&bytes);
             let sensitive = self.logins.iter().any(|l| lossy.starts_with(l.as_str()))
+                // A private key, even one regforge no longer knows (Talos's base64 PEM).
+                || lossy.contains(PRIVATE_KEY_END)
                 || match std::str::from_utf8(&bytes) {
                     // Text (a document) may hold base64 again: look inside it.
                     Ok(text) => self.redact_at(text, depth + 1) != text,
@@ -234,10 +236,20 @@ fn base64_runs(text: &str) -> Vec<Range<usize>> {
 }
 
 /// The values of `secret_keys`: JSON strings (`"auth": "…"`), the same JSON inside a
-/// YAML or JSON string (`\"auth\": \"…\"`), and plain YAML (`password: …` to the line end).
+/// YAML or JSON string (`\"auth\": \"…\"`), plain YAML (`password: …` to the line end),
+/// and TOML basic strings (`password = "…"`, containerd's config).
 fn key_values(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     for key in secret_keys() {
+        let toml = format!("{key} = \"");
+        for (at, m) in text.match_indices(&toml) {
+            let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            if !text[line_start..at].trim_start().is_empty() {
+                continue;
+            }
+            let start = at + m.len();
+            out.push(start..start + string_end(&text[start..], "\""));
+        }
         for quote in ["\"", "\\\""] {
             let opening = format!("{quote}{key}{quote}");
             for (at, m) in text.match_indices(&opening) {
@@ -265,13 +277,31 @@ fn key_values(text: &str) -> Vec<Range<usize>> {
     out
 }
 
-/// Which lines of a YAML text are the content of a block scalar (`password: |-`) under a
-/// credential key: all of them are the credential, even one regforge no longer knows (an old
-/// GCR key in a Drone file), so a diff must show none of them.
+/// The armour lines around a PEM private key (`PRIVATE KEY`, `RSA PRIVATE KEY`, …).
+const PRIVATE_KEY_BEGIN: &str = "-----BEGIN ";
+const PRIVATE_KEY_END: &str = "PRIVATE KEY-----";
+
+/// Which lines of a text are secret whatever they hold: the content of a YAML block
+/// scalar (`password: |-`) under a credential key, and the body of a PEM private key (a
+/// client.key file, Talos's `key: |`). All of them are the credential, even one regforge
+/// no longer knows (an old GCR key in a Drone file, a replaced client key), so a diff
+/// must show none of them.
 pub fn block_secret_lines(text: &str) -> Vec<bool> {
     let mut hidden = Vec::new();
     let mut inside: Option<usize> = None; // the indentation of the key that opened the block
+    let mut in_key = false;
     for line in text.lines() {
+        let armour = line.trim();
+        if in_key {
+            in_key = !(armour.starts_with("-----END ") && armour.ends_with(PRIVATE_KEY_END));
+            hidden.push(in_key);
+            continue;
+        }
+        if armour.starts_with(PRIVATE_KEY_BEGIN) && armour.ends_with(PRIVATE_KEY_END) {
+            in_key = true;
+            hidden.push(false);
+            continue;
+        }
         let indent = line.len() - line.trim_start().len();
         if let Some(key_indent) = inside {
             if line.trim().is_empty() || indent > key_indent {
@@ -378,6 +408,28 @@ mod tests {
         assert_eq!(
             r.redact(old),
             "data:\n  .dockerconfigjson: <redacted>\nkind: Secret\n"
+        );
+    }
+
+    #[test]
+    fn toml_credential_values_are_hidden() {
+        // An old containerd config on disk: values no longer known, and a key that is not one.
+        let r = redactor("unrelated");
+        let old = "[x.auth]\nusername = \"node\"\npassword = \"old \\\"pw\\\"\"\n  identitytoken = \"tok\"\nmy_password = \"kept\"\n";
+        assert_eq!(
+            r.redact(old),
+            "[x.auth]\nusername = \"node\"\npassword = \"<redacted>\"\n  identitytoken = \"<redacted>\"\nmy_password = \"kept\"\n"
+        );
+    }
+
+    #[test]
+    fn private_key_bodies_are_hidden_lines_whatever_key_they_are() {
+        let text = "cert: |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFICATE-----\nk: |\n  -----BEGIN EC PRIVATE KEY-----\n  MHcCAQEE\n  oAoGCCqG\n  -----END EC PRIVATE KEY-----\nafter: 1\n";
+        assert_eq!(
+            block_secret_lines(text),
+            [
+                false, false, false, false, false, false, true, true, false, false
+            ]
         );
     }
 
