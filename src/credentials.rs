@@ -112,6 +112,13 @@ pub struct Tls {
     pub skip_verify: bool,
 }
 
+impl Tls {
+    /// Whether any TLS setting is given.
+    pub fn is_set(&self) -> bool {
+        self.ca.is_some() || self.client.is_some() || self.skip_verify
+    }
+}
+
 /// A client certificate and its key; the key is a secret like a password.
 #[derive(Clone, Debug)]
 pub struct ClientIdentity {

@@ -6,9 +6,10 @@ use serde::Deserialize;
 use toml_edit::{Array, DocumentMut, Item, Table, value};
 
 use super::{
-    CredentialKind, DocFile, Given, Kind, Options, OptionsError, Part, keyed, read_block, refuse,
+    CredentialKind, DocFile, Given, Kind, NodeAuth, Options, OptionsError, Part, keyed, no_helper,
+    read_block,
 };
-use crate::credentials::{Credential, RegistryCredential};
+use crate::credentials::RegistryCredential;
 use crate::fsio::io_reason;
 use crate::model::{FileMode, RegistryAddress};
 
@@ -56,11 +57,7 @@ impl Kind for ContainerdConfig {
     }
 
     fn refuses(&self, address: &RegistryAddress, credential: CredentialKind) -> Option<String> {
-        matches!(credential, CredentialKind::Helper { .. }).then(|| {
-            format!(
-                "registry {address} uses a credential helper; containerd runs none (kubelet's credential providers do)"
-            )
-        })
+        no_helper(address, credential, "containerd runs")
     }
 
     fn advise(&self, options: &Options) -> Vec<String> {
@@ -87,9 +84,6 @@ impl Kind for ContainerdConfig {
         registries: &[RegistryCredential],
         _at: Option<&str>,
     ) -> Result<Vec<DocFile>, String> {
-        refuse(registries, |address, credential| {
-            ContainerdConfig.refuses(address, credential)
-        })?;
         let settings: &Settings = options.get();
         let mut doc = match &settings.base {
             // The node's own config, every other setting kept.
@@ -268,20 +262,19 @@ fn write_registry(
         .collect();
     // Keyed by the host containerd contacts and takes the 401 from: Hub's images come
     // from registry-1.docker.io, and a `docker.io` key is never found.
-    let auths = keyed(&logged_in, |r| r.address.pull_host(), |r| Ok(&r.credential))?;
-    for (host, credential) in auths {
+    let auths = keyed(&logged_in, |r| r.address.pull_host(), Ok)?;
+    for (host, r) in auths {
+        let Some(login) = NodeAuth::of(r) else {
+            continue;
+        };
         let auth = table(registry, &["configs", &host, "auth"])?;
-        match credential {
-            Some(Credential::Basic { username, password }) => {
-                auth.insert("username", value(username.as_str()));
-                auth.insert("password", value(password.expose()));
-            }
-            // ParseAuth takes a username before a token, so the token stands alone.
-            Some(Credential::Token { identity_token, .. }) => {
-                auth.insert("identitytoken", value(identity_token.expose()));
-            }
-            Some(Credential::Helper { .. }) | None => {
-                unreachable!("refused, or filtered out above")
+        for (key, field) in [
+            ("username", login.username),
+            ("password", login.password),
+            ("identitytoken", login.token),
+        ] {
+            if let Some(field) = field {
+                auth.insert(key, value(field));
             }
         }
     }
@@ -312,6 +305,7 @@ fn table<'t>(root: &'t mut Table, path: &[&str]) -> Result<&'t mut Table, String
 mod tests {
     use super::*;
     use crate::documents::test_support::{basic, helper, token, with};
+    use crate::documents::{self, DocumentSpec};
 
     fn render(version: u8, config_path: Option<&str>, registries: &[RegistryCredential]) -> String {
         let settings = Settings {
@@ -385,18 +379,19 @@ mod tests {
 
     #[test]
     fn helpers_are_refused_and_versions_checked() {
-        let err = ContainerdConfig
-            .build(
-                &Options::new(Settings {
-                    version: 2,
-                    config_path: None,
-                    base: None,
-                }),
-                &[helper("gcr.io", "gcr")],
-                None,
-            )
-            .unwrap_err();
-        assert!(err.contains("containerd runs none"), "{err}");
+        let spec = DocumentSpec::new(
+            &ContainerdConfig,
+            Options::new(Settings {
+                version: 2,
+                config_path: None,
+                base: None,
+            }),
+        );
+        let err = documents::build(&spec, &[helper("gcr.io", "gcr")], None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "containerd-config: registry gcr.io uses a credential helper; containerd runs none (kubelet's credential providers do)"
+        );
         let err = RawOptions {
             version: Some(1),
             ..RawOptions::default()

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{CredentialKind, DocFile, Kind, Options, Part, keyed, refuse, tls_files};
-use crate::credentials::{Credential, RegistryCredential};
+use super::{CredentialKind, DocFile, Kind, NodeAuth, Options, Part, keyed, no_helper, tls_files};
+use crate::credentials::RegistryCredential;
 use crate::model::RegistryAddress;
 
 /// k3s and RKE2 read the same file (rancher/wharfie), each from its own folder.
@@ -56,11 +56,7 @@ impl Kind for Registries {
     }
 
     fn refuses(&self, address: &RegistryAddress, credential: CredentialKind) -> Option<String> {
-        matches!(credential, CredentialKind::Helper { .. }).then(|| {
-            format!(
-                "registry {address} uses a credential helper; k3s and RKE2 run none (kubelet's credential providers do)"
-            )
-        })
+        no_helper(address, credential, "k3s and RKE2 run")
     }
 
     fn build(
@@ -69,9 +65,6 @@ impl Kind for Registries {
         registries: &[RegistryCredential],
         at: Option<&str>,
     ) -> Result<Vec<DocFile>, String> {
-        refuse(registries, |address, credential| {
-            K3S.refuses(address, credential)
-        })?;
         let path = at.unwrap_or(self.default_path);
         let folder = path.rsplit_once('/').map_or("", |(parent, _)| parent);
         build(&format!("{folder}/{CERTS}"), registries)
@@ -168,26 +161,16 @@ fn build(certs: &str, registries: &[RegistryCredential]) -> Result<Vec<DocFile>,
 const HEADER: &str = "# k3s/RKE2 private registries, written by regforge. Read at start: restart k3s or rke2-server/rke2-agent to apply.\n";
 
 fn config<'a>(certs: &str, r: &'a RegistryCredential) -> Config<'a> {
-    let auth = r.credential.as_ref().map(|c| match c {
-        Credential::Basic { username, password } => Auth {
-            username: Some(username),
-            password: Some(password.expose()),
-            identity_token: None,
-        },
-        // containerd takes a username before a token, so the token stands alone.
-        Credential::Token { identity_token, .. } => Auth {
-            username: None,
-            password: None,
-            identity_token: Some(identity_token.expose()),
-        },
-        Credential::Helper { .. } => unreachable!("refused"),
+    let auth = NodeAuth::of(r).map(|login| Auth {
+        username: login.username,
+        password: login.password,
+        identity_token: login.token,
     });
     let dir = format!("{certs}/{}", r.address.pull_host());
     let tls = &r.tls;
-    let has_tls = tls.ca.is_some() || tls.client.is_some() || tls.skip_verify;
     Config {
         auth,
-        tls: has_tls.then(|| TlsFiles {
+        tls: tls.is_set().then(|| TlsFiles {
             ca_file: tls.ca.as_ref().map(|_| format!("{dir}/ca.crt")),
             cert_file: tls.client.as_ref().map(|_| format!("{dir}/client.cert")),
             key_file: tls.client.as_ref().map(|_| format!("{dir}/client.key")),

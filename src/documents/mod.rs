@@ -11,6 +11,8 @@ mod k3s;
 mod kubernetes_secret;
 mod marathon;
 mod mesos;
+mod node;
+mod parts;
 mod rkt;
 mod talos;
 
@@ -23,7 +25,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::credentials::{Credential, RegistryCredential, Tls};
+use node::{NodeAuth, no_helper, tls_files};
+pub use parts::{Part, left_out};
+
+use crate::credentials::{Credential, RegistryCredential};
 use crate::model::{FileMode, RegistryAddress};
 
 /// One document kind behind the trait: what the inventory calls it, how its files are
@@ -107,96 +112,6 @@ pub trait Kind: Sync {
         registries: &[RegistryCredential],
         at: Option<&str>,
     ) -> Result<Vec<DocFile>, String>;
-}
-
-/// What a registry brings besides its address. A document carries some of these: hosts.toml
-/// has no place for a password, docker's config.json none for a mirror.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Part {
-    Credential,
-    Mirrors,
-    Ca,
-    ClientCertificate,
-    SkipVerify,
-}
-
-impl Part {
-    /// The part as a message names it.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Part::Credential => "credential",
-            Part::Mirrors => "mirrors",
-            Part::Ca => "CA",
-            Part::ClientCertificate => "client certificate",
-            Part::SkipVerify => "skip_verify",
-        }
-    }
-
-    /// The parts a registry has, in this order: credential, mirrors, CA, client
-    /// certificate, skip_verify.
-    pub fn present(has: [bool; 5]) -> Vec<Part> {
-        let all = [
-            Part::Credential,
-            Part::Mirrors,
-            Part::Ca,
-            Part::ClientCertificate,
-            Part::SkipVerify,
-        ];
-        all.into_iter()
-            .zip(has)
-            .filter(|(_, has)| *has)
-            .map(|(p, _)| p)
-            .collect()
-    }
-
-    fn of(r: &RegistryCredential) -> Vec<Part> {
-        Part::present([
-            r.credential.is_some(),
-            !r.mirrors.is_empty(),
-            r.tls.ca.is_some(),
-            r.tls.client.is_some(),
-            r.tls.skip_verify,
-        ])
-    }
-}
-
-/// A warning that `kind` leaves `parts` of the registry at `address` out, naming the
-/// documents that carry them; None when it carries them all.
-pub fn left_out(kind: DocumentKind, address: &RegistryAddress, parts: &[Part]) -> Option<String> {
-    let missing: Vec<Part> = parts
-        .iter()
-        .copied()
-        .filter(|p| !kind.carries().contains(p))
-        .collect();
-    if missing.is_empty() {
-        return None;
-    }
-    let what = sentence(missing.iter().map(|p| p.describe()));
-    let companion = kind
-        .companion()
-        .and_then(|name| lookup(name).ok())
-        .filter(|c| missing.iter().all(|p| c.carries().contains(p)));
-    let elsewhere: Vec<&str> = match companion {
-        Some(c) => vec![c.name()],
-        None => DOCUMENTS
-            .iter()
-            .filter(|k| missing.iter().all(|p| k.carries().contains(p)))
-            .map(|k| k.name())
-            .collect(),
-    };
-    let them = match missing[..] {
-        [Part::Mirrors] => "them",
-        [_] => "it",
-        _ => "them",
-    };
-    let instead = if elsewhere.is_empty() {
-        format!("no document carries {them} yet")
-    } else {
-        format!("{} can carry {them}", sentence(elsewhere.into_iter()))
-    };
-    Some(format!(
-        "{kind} has no place for the {what} of registry {address} and leaves {them} out; {instead}"
-    ))
 }
 
 /// How a registry logs in, as far as a document cares.
@@ -447,6 +362,14 @@ pub fn build(
     let kind = spec.kind;
     // A registry that brings nothing this document carries is not its business (the
     // inventory warned): a mirror-only registry has no entry in a docker config.
+    // The inventory refused these where the document is named; `regforge document`
+    // gets here without a target.
+    if let Some(message) = registries.iter().find_map(|r| {
+        let credential = CredentialKind::of(r.credential.as_ref()?);
+        kind.refuses(&r.address, credential)
+    }) {
+        return Err(DocumentError { kind, message });
+    }
     let carries = |r: &RegistryCredential| Part::of(r).iter().any(|p| kind.carries().contains(p));
     let carried: Cow<[RegistryCredential]> = if registries.iter().all(carries) {
         Cow::Borrowed(registries)
@@ -526,31 +449,6 @@ fn keyed<'r, T>(
         map.insert(k, entry(registry)?);
     }
     Ok(map)
-}
-
-/// A registry's CA and client files, as the inventory's files hold them, named
-/// `ca.crt`, `client.cert` and `client.key` in `dir` (the names docker's certs.d uses).
-fn tls_files(dir: &str, tls: &Tls) -> Vec<DocFile> {
-    let mut files = Vec::new();
-    if let Some(ca) = &tls.ca {
-        files.push(DocFile {
-            name: Some(format!("{dir}/ca.crt")),
-            bytes: ca.clone().into_bytes(),
-            mode: FileMode::PUBLIC,
-        });
-    }
-    if let Some(client) = &tls.client {
-        files.push(DocFile {
-            name: Some(format!("{dir}/client.cert")),
-            bytes: client.certificate.clone().into_bytes(),
-            mode: FileMode::PUBLIC,
-        });
-        files.push(DocFile::credentials(
-            Some(format!("{dir}/client.key")),
-            client.key.expose().as_bytes().to_vec(),
-        ));
-    }
-    files
 }
 
 /// Docker's own layout: tab indentation, map keys sorted, plus a final line break.

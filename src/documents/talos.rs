@@ -6,9 +6,10 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CredentialKind, DocFile, Given, Kind, Options, OptionsError, Part, keyed, read_block, refuse,
+    CredentialKind, DocFile, Given, Kind, NodeAuth, Options, OptionsError, Part, keyed, no_helper,
+    read_block,
 };
-use crate::credentials::{Credential, RegistryCredential, Tls};
+use crate::credentials::RegistryCredential;
 use crate::model::RegistryAddress;
 
 pub struct Talos;
@@ -71,11 +72,7 @@ impl Kind for Talos {
     }
 
     fn refuses(&self, address: &RegistryAddress, credential: CredentialKind) -> Option<String> {
-        matches!(credential, CredentialKind::Helper { .. }).then(|| {
-            format!(
-                "registry {address} uses a credential helper; Talos runs none (kubelet's credential providers do)"
-            )
-        })
+        no_helper(address, credential, "Talos runs")
     }
 
     fn build(
@@ -84,9 +81,6 @@ impl Kind for Talos {
         registries: &[RegistryCredential],
         _at: Option<&str>,
     ) -> Result<Vec<DocFile>, String> {
-        refuse(registries, |address, credential| {
-            Talos.refuses(address, credential)
-        })?;
         let text = match options.get::<Form>() {
             Form::Legacy => legacy(registries)?,
             Form::Documents => documents(registries)?,
@@ -165,24 +159,12 @@ struct Auth<'a> {
     identity_token: Option<&'a str>,
 }
 
-fn auth(credential: Option<&Credential>) -> Option<Auth<'_>> {
-    Some(match credential? {
-        Credential::Basic { username, password } => Auth {
-            username: Some(username),
-            password: Some(password.expose()),
-            identity_token: None,
-        },
-        Credential::Token { identity_token, .. } => Auth {
-            username: None,
-            password: None,
-            identity_token: Some(identity_token.expose()),
-        },
-        Credential::Helper { .. } => unreachable!("refused"),
+fn auth(registry: &RegistryCredential) -> Option<Auth<'_>> {
+    NodeAuth::of(registry).map(|login| Auth {
+        username: login.username,
+        password: login.password,
+        identity_token: login.token,
     })
-}
-
-fn has_tls(tls: &Tls) -> bool {
-    tls.ca.is_some() || tls.client.is_some() || tls.skip_verify
 }
 
 /// `machine.registries` (v1alpha1 `RegistriesConfig`): PEM files as base64, the client
@@ -236,9 +218,9 @@ fn legacy(registries: &[RegistryCredential]) -> Result<String, String> {
         .collect();
     let config = by_host(registries)?
         .into_iter()
-        .filter(|(_, r)| r.credential.is_some() || has_tls(&r.tls))
+        .filter(|(_, r)| r.credential.is_some() || r.tls.is_set())
         .map(|(host, r)| {
-            let tls = has_tls(&r.tls).then(|| LegacyTls {
+            let tls = r.tls.is_set().then(|| LegacyTls {
                 ca: r.tls.ca.as_deref().map(b64),
                 client_identity: r.tls.client.as_ref().map(|c| Identity {
                     crt: b64(&c.certificate),
@@ -246,10 +228,7 @@ fn legacy(registries: &[RegistryCredential]) -> Result<String, String> {
                 }),
                 insecure_skip_verify: r.tls.skip_verify,
             });
-            let config = Config {
-                auth: auth(r.credential.as_ref()),
-                tls,
-            };
+            let config = Config { auth: auth(r), tls };
             (host, config)
         })
         .collect();
@@ -313,12 +292,12 @@ fn documents(registries: &[RegistryCredential]) -> Result<String, String> {
     }
     let hosts = by_host(registries)?;
     for (host, r) in &hosts {
-        if let Some(auth) = auth(r.credential.as_ref()) {
+        if let Some(auth) = auth(r) {
             docs.push(doc("RegistryAuthConfig", host, auth));
         }
     }
     for (host, r) in &hosts {
-        if has_tls(&r.tls) {
+        if r.tls.is_set() {
             let spec = TlsSpec {
                 ca: r.tls.ca.as_deref(),
                 client_identity: r.tls.client.as_ref().map(|c| Identity {

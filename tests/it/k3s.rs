@@ -7,8 +7,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::registry_server::self_signed;
-use crate::support::{regforge, text};
+use crate::support::{NODE_ENV, node_inventory, render_stdout};
 
 /// wharfie's `Registry`: `mirrors` by registry name, `configs` by endpoint host.
 #[derive(Deserialize, Debug)]
@@ -70,52 +69,11 @@ fn placed(cloud_config: &str) -> BTreeMap<String, String> {
 }
 
 fn render(dir: &Path, document: &str) -> BTreeMap<String, String> {
-    self_signed(dir, "/CN=mirror-ca", "ca.key", "ca.pem");
-    self_signed(dir, "/CN=node", "node.key", "node.pem");
-    let inventory = dir.join("regforge.yaml");
-    std::fs::write(
-        &inventory,
-        format!(
-            "registries:
-  - address: docker.io
-    username: hubuser
-    password: {{env: HUB_PW}}
-    mirrors: ['https://mirror.example.com:5000']
-  - address: mirror.example.com:5000
-    username: alice
-    password: {{env: MIRROR_PW}}
-    ca: {{file: ca.pem}}
-    client_cert: {{file: node.pem}}
-    client_key: {{file: node.key}}
-  - address: example.azurecr.io
-    username: 00000000-0000-0000-0000-000000000000
-    identity_token: {{env: ACR_TOKEN}}
-targets:
-  - name: node
-    format: cloud-config
-    files:
-      - document: {document}
-"
-        ),
-    )
-    .unwrap();
-    let out = regforge(
-        &[
-            "-i",
-            inventory.to_str().unwrap(),
-            "render",
-            "node",
-            "--stdout",
-        ],
-        &[
-            ("HUB_PW", "hub-pw"),
-            ("MIRROR_PW", "mirror-pw"),
-            ("ACR_TOKEN", "acr-token"),
-        ],
-        None,
+    let targets = format!(
+        "  - name: node\n    format: cloud-config\n    files:\n      - document: {document}\n"
     );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    placed(&text(&out.stdout))
+    let inventory = node_inventory(dir, &targets);
+    placed(&render_stdout(&inventory, "node", &NODE_ENV))
 }
 
 #[test]

@@ -126,3 +126,59 @@ pub fn require_tool(name: &str, package: &str) -> PathBuf {
         panic!("`{name}` is not installed; install it with `sudo apt-get install -y {package}` (or run ./scripts/test, which does)")
     })
 }
+
+/// The environment `node_inventory`'s secrets come from.
+pub const NODE_ENV: [(&str, &str); 3] = [
+    ("HUB_PW", "hub-pw"),
+    ("MIRROR_PW", "mirror-pw"),
+    ("ACR_TOKEN", "acr-token"),
+];
+
+/// Writes `dir/regforge.yaml` with today's node registries: Docker Hub behind a mirror
+/// that has its own login, CA and client certificate (`ca.pem`, `node.pem`, `node.key`,
+/// made by openssl beside it), and an identity-token registry; then `targets`.
+pub fn node_inventory(dir: &Path, targets: &str) -> PathBuf {
+    crate::registry_server::self_signed(dir, "/CN=mirror-ca", "ca.key", "ca.pem");
+    crate::registry_server::self_signed(dir, "/CN=node", "node.key", "node.pem");
+    let inventory = dir.join("regforge.yaml");
+    std::fs::write(
+        &inventory,
+        format!(
+            "registries:
+  - address: docker.io
+    username: hubuser
+    password: {{env: HUB_PW}}
+    mirrors: ['https://mirror.example.com:5000']
+  - address: mirror.example.com:5000
+    username: alice
+    password: {{env: MIRROR_PW}}
+    ca: {{file: ca.pem}}
+    client_cert: {{file: node.pem}}
+    client_key: {{file: node.key}}
+  - address: example.azurecr.io
+    username: 00000000-0000-0000-0000-000000000000
+    identity_token: {{env: ACR_TOKEN}}
+targets:
+{targets}"
+        ),
+    )
+    .unwrap();
+    inventory
+}
+
+/// What `render TARGET --stdout` prints for the inventory at `inventory`, which must succeed.
+pub fn render_stdout(inventory: &Path, target: &str, env: &[(&str, &str)]) -> String {
+    let out = regforge(
+        &[
+            "-i",
+            inventory.to_str().unwrap(),
+            "render",
+            target,
+            "--stdout",
+        ],
+        env,
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    text(&out.stdout)
+}

@@ -9,57 +9,13 @@ use std::path::Path;
 use base64::Engine;
 use serde::Deserialize;
 
-use crate::registry_server::self_signed;
-use crate::support::{regforge, text};
+use crate::support::{NODE_ENV, node_inventory, render_stdout};
 
-/// Renders the `talos` target of `version` from an inventory with Docker Hub behind a
-/// mirror with its own login, CA and client certificate, and an identity-token registry.
+/// Renders a `talos` target of `version` from `support::node_inventory`.
 fn render(dir: &Path, version: &str) -> String {
-    self_signed(dir, "/CN=mirror-ca", "ca.key", "ca.pem");
-    self_signed(dir, "/CN=node", "node.key", "node.pem");
-    let inventory = dir.join("regforge.yaml");
-    std::fs::write(
-        &inventory,
-        format!(
-            "registries:
-  - address: docker.io
-    username: hubuser
-    password: {{env: HUB_PW}}
-    mirrors: ['https://mirror.example.com:5000']
-  - address: mirror.example.com:5000
-    username: alice
-    password: {{env: MIRROR_PW}}
-    ca: {{file: ca.pem}}
-    client_cert: {{file: node.pem}}
-    client_key: {{file: node.key}}
-  - address: example.azurecr.io
-    username: 00000000-0000-0000-0000-000000000000
-    identity_token: {{env: ACR_TOKEN}}
-targets:
-  - name: patch
-    format: talos
-    version: \"{version}\"
-"
-        ),
-    )
-    .unwrap();
-    let out = regforge(
-        &[
-            "-i",
-            inventory.to_str().unwrap(),
-            "render",
-            "patch",
-            "--stdout",
-        ],
-        &[
-            ("HUB_PW", "hub-pw"),
-            ("MIRROR_PW", "mirror-pw"),
-            ("ACR_TOKEN", "acr-token"),
-        ],
-        None,
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    text(&out.stdout)
+    let targets = format!("  - name: patch\n    format: talos\n    version: \"{version}\"\n");
+    let inventory = node_inventory(dir, &targets);
+    render_stdout(&inventory, "patch", &NODE_ENV)
 }
 
 fn pem(dir: &Path, name: &str) -> String {

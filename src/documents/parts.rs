@@ -1,0 +1,95 @@
+//! What of a registry a document carries (credential, mirrors, CA, client certificate, skip_verify), and the warning for what it leaves out.
+
+use super::{DOCUMENTS, DocumentKind, lookup, sentence};
+use crate::credentials::RegistryCredential;
+use crate::model::RegistryAddress;
+
+/// What a registry brings besides its address. A document carries some of these: hosts.toml
+/// has no place for a password, docker's config.json none for a mirror.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Credential,
+    Mirrors,
+    Ca,
+    ClientCertificate,
+    SkipVerify,
+}
+
+impl Part {
+    /// The part as a message names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Part::Credential => "credential",
+            Part::Mirrors => "mirrors",
+            Part::Ca => "CA",
+            Part::ClientCertificate => "client certificate",
+            Part::SkipVerify => "skip_verify",
+        }
+    }
+
+    /// The parts a registry has, in this order: credential, mirrors, CA, client
+    /// certificate, skip_verify.
+    pub fn present(has: [bool; 5]) -> Vec<Part> {
+        let all = [
+            Part::Credential,
+            Part::Mirrors,
+            Part::Ca,
+            Part::ClientCertificate,
+            Part::SkipVerify,
+        ];
+        all.into_iter()
+            .zip(has)
+            .filter(|(_, has)| *has)
+            .map(|(p, _)| p)
+            .collect()
+    }
+
+    pub(super) fn of(r: &RegistryCredential) -> Vec<Part> {
+        Part::present([
+            r.credential.is_some(),
+            !r.mirrors.is_empty(),
+            r.tls.ca.is_some(),
+            r.tls.client.is_some(),
+            r.tls.skip_verify,
+        ])
+    }
+}
+
+/// A warning that `kind` leaves `parts` of the registry at `address` out, naming the
+/// documents that carry them; None when it carries them all.
+pub fn left_out(kind: DocumentKind, address: &RegistryAddress, parts: &[Part]) -> Option<String> {
+    let missing: Vec<Part> = parts
+        .iter()
+        .copied()
+        .filter(|p| !kind.carries().contains(p))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let what = sentence(missing.iter().map(|p| p.describe()));
+    let companion = kind
+        .companion()
+        .and_then(|name| lookup(name).ok())
+        .filter(|c| missing.iter().all(|p| c.carries().contains(p)));
+    let elsewhere: Vec<&str> = match companion {
+        Some(c) => vec![c.name()],
+        None => DOCUMENTS
+            .iter()
+            .filter(|k| missing.iter().all(|p| k.carries().contains(p)))
+            .map(|k| k.name())
+            .collect(),
+    };
+    let them = match missing[..] {
+        [Part::Mirrors] => "them",
+        [_] => "it",
+        _ => "them",
+    };
+    let instead = if elsewhere.is_empty() {
+        format!("no document carries {them} yet")
+    } else {
+        format!("{} can carry {them}", sentence(elsewhere.into_iter()))
+    };
+    Some(format!(
+        "{kind} has no place for the {what} of registry {address} and leaves {them} out; {instead}"
+    ))
+}
