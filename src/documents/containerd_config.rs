@@ -35,8 +35,8 @@ impl Kind for ContainerdConfig {
         &[Part::Credential, Part::Mirrors]
     }
 
-    fn companion(&self) -> Option<&'static str> {
-        Some("containerd-hosts")
+    fn companions(&self) -> &'static [&'static str] {
+        &["containerd-hosts"]
     }
 
     fn options_key(&self) -> Option<&'static str> {

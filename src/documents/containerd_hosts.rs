@@ -38,8 +38,8 @@ impl Kind for ContainerdHosts {
         ]
     }
 
-    fn companion(&self) -> Option<&'static str> {
-        Some("containerd-config")
+    fn companions(&self) -> &'static [&'static str] {
+        &["containerd-config"]
     }
 
     fn build(

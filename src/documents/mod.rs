@@ -1,5 +1,6 @@
 //! Documents: pure functions from resolved registries to the bytes of one consumer's file, one module per kind, registered in `DOCUMENTS`.
 
+mod certs_d;
 mod containerd_config;
 mod containerd_hosts;
 mod containers_auth;
@@ -13,6 +14,7 @@ mod marathon;
 mod mesos;
 mod node;
 mod parts;
+mod registries_conf;
 mod rkt;
 mod talos;
 
@@ -69,10 +71,10 @@ pub trait Kind: Sync {
     fn carries(&self) -> &'static [Part] {
         &[Part::Credential]
     }
-    /// The document of the same consumer that carries what this one cannot, named in
-    /// the inventory's warning.
-    fn companion(&self) -> Option<&'static str> {
-        None
+    /// The documents of the same consumer that carry what this one cannot, named in the
+    /// inventory's warning.
+    fn companions(&self) -> &'static [&'static str] {
+        &[]
     }
     /// Keys of its own whose values are secrets, beyond the usual credential fields
     /// (`auth`, `password`, …): `--check` diffs hide their values.
@@ -226,7 +228,7 @@ impl DocFile {
 }
 
 /// Every document kind, in the order messages list them.
-pub static DOCUMENTS: [&dyn Kind; 14] = [
+pub static DOCUMENTS: [&dyn Kind; 16] = [
     &docker_config::DockerConfig,
     &dockercfg::Dockercfg,
     &containers_auth::ContainersAuth,
@@ -241,6 +243,8 @@ pub static DOCUMENTS: [&dyn Kind; 14] = [
     &k3s::K3S,
     &k3s::RKE2,
     &talos::Talos,
+    &registries_conf::RegistriesConf,
+    &certs_d::CertsD,
 ];
 
 /// A document kind, as the inventory names it.
@@ -540,7 +544,7 @@ mod tests {
         let err = lookup("kube").unwrap_err();
         assert_eq!(
             err,
-            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries, talos"
+            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries, talos, registries-conf, certs-d"
         );
     }
 }

@@ -67,29 +67,55 @@ pub fn left_out(kind: DocumentKind, address: &RegistryAddress, parts: &[Part]) -
         return None;
     }
     let what = sentence(missing.iter().map(|p| p.describe()));
-    let companion = kind
-        .companion()
-        .and_then(|name| lookup(name).ok())
-        .filter(|c| missing.iter().all(|p| c.carries().contains(p)));
-    let elsewhere: Vec<&str> = match companion {
-        Some(c) => vec![c.name()],
-        None => DOCUMENTS
-            .iter()
-            .filter(|k| missing.iter().all(|p| k.carries().contains(p)))
-            .map(|k| k.name())
-            .collect(),
-    };
     let them = match missing[..] {
         [Part::Mirrors] => "them",
         [_] => "it",
         _ => "them",
     };
-    let instead = if elsewhere.is_empty() {
-        format!("no document carries {them} yet")
+    // Each part goes to the first of the same consumer's documents that carries it;
+    // parts none of them carries, to every document that does.
+    let mut carriers: Vec<(&str, Vec<Part>)> = Vec::new();
+    let mut unplaced = Vec::new();
+    for &part in &missing {
+        let carrier = kind
+            .companions()
+            .iter()
+            .filter_map(|name| lookup(name).ok())
+            .find(|c| c.carries().contains(&part));
+        match carrier {
+            Some(c) => match carriers.iter_mut().find(|(name, _)| *name == c.name()) {
+                Some((_, parts)) => parts.push(part),
+                None => carriers.push((c.name(), vec![part])),
+            },
+            None => unplaced.push(part),
+        }
+    }
+    let mut instead = Vec::new();
+    if let ([(name, _)], []) = (&carriers[..], &unplaced[..]) {
+        instead.push(format!("{name} can carry {them}"));
     } else {
-        format!("{} can carry {them}", sentence(elsewhere.into_iter()))
-    };
+        for (name, parts) in &carriers {
+            let parts = sentence(parts.iter().map(|p| p.describe()));
+            instead.push(format!("{name} can carry the {parts}"));
+        }
+    }
+    if !unplaced.is_empty() {
+        let all: Vec<&str> = DOCUMENTS
+            .iter()
+            .filter(|k| unplaced.iter().all(|p| k.carries().contains(p)))
+            .map(|k| k.name())
+            .collect();
+        let parts = match carriers.is_empty() {
+            true => them.to_string(),
+            false => format!("the {}", sentence(unplaced.iter().map(|p| p.describe()))),
+        };
+        instead.push(match all.is_empty() {
+            true => format!("no document carries {parts} yet"),
+            false => format!("{} can carry {parts}", sentence(all.into_iter())),
+        });
+    }
     Some(format!(
-        "{kind} has no place for the {what} of registry {address} and leaves {them} out; {instead}"
+        "{kind} has no place for the {what} of registry {address} and leaves {them} out; {}",
+        instead.join("; ")
     ))
 }

@@ -4,6 +4,7 @@ mod butane;
 mod check;
 mod cli;
 mod containerd;
+mod containers;
 mod determinism;
 mod docs;
 mod documents;
