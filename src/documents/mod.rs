@@ -4,6 +4,7 @@ mod certs_d;
 mod containerd_config;
 mod containerd_hosts;
 mod containers_auth;
+mod crio_config;
 mod docker_config;
 mod dockercfg;
 mod drone;
@@ -98,6 +99,11 @@ pub trait Kind: Sync {
         _given: &Given,
     ) -> Result<Options, OptionsError> {
         Ok(Options::none())
+    }
+    /// The files it points its consumer at, which a target placing it should place too
+    /// (the inventory warns when one does not).
+    fn needs(&self, _options: &Options) -> Vec<Need> {
+        Vec::new()
     }
     /// What the user should know about a valid choice of options (a consumer's trap, a
     /// deprecation), as warnings.
@@ -228,7 +234,7 @@ impl DocFile {
 }
 
 /// Every document kind, in the order messages list them.
-pub static DOCUMENTS: [&dyn Kind; 16] = [
+pub static DOCUMENTS: [&dyn Kind; 17] = [
     &docker_config::DockerConfig,
     &dockercfg::Dockercfg,
     &containers_auth::ContainersAuth,
@@ -245,6 +251,7 @@ pub static DOCUMENTS: [&dyn Kind; 16] = [
     &talos::Talos,
     &registries_conf::RegistriesConf,
     &certs_d::CertsD,
+    &crio_config::CrioConfig,
 ];
 
 /// A document kind, as the inventory names it.
@@ -337,6 +344,20 @@ impl DocumentSpec {
     pub fn kind(&self) -> DocumentKind {
         self.kind
     }
+
+    /// The files it expects the same target to place (`Kind::needs`).
+    pub fn needs(&self) -> Vec<Need> {
+        self.kind.needs(&self.options)
+    }
+}
+
+/// A file a document points its consumer at, which the same target should place: CRI-O's
+/// `global_auth_file`, where a `containers-auth` goes.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Need {
+    pub path: String,
+    /// The documents that can be that file.
+    pub documents: &'static [&'static str],
 }
 
 /// The bytes of one auth file.
@@ -544,7 +565,7 @@ mod tests {
         let err = lookup("kube").unwrap_err();
         assert_eq!(
             err,
-            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries, talos, registries-conf, certs-d"
+            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries, talos, registries-conf, certs-d, crio-config"
         );
     }
 }

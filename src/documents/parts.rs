@@ -63,7 +63,9 @@ pub fn left_out(kind: DocumentKind, address: &RegistryAddress, parts: &[Part]) -
         .copied()
         .filter(|p| !kind.carries().contains(p))
         .collect();
-    if missing.is_empty() {
+    // A document that carries nothing of registries (a config pointing at another
+    // file) leaves nothing out.
+    if missing.is_empty() || kind.carries().is_empty() {
         return None;
     }
     let what = sentence(missing.iter().map(|p| p.describe()));

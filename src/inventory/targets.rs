@@ -139,6 +139,7 @@ impl Validator<'_> {
             );
         }
         self.carried(at, document.as_ref(), &files, &selected, registries)?;
+        self.needed(at, &files);
         Ok(Target {
             name: t.name,
             format,
@@ -213,6 +214,29 @@ impl Validator<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Each file a placed document points its consumer at is placed by the same target,
+    /// or a warning says what the consumer will miss.
+    fn needed(&mut self, at: &str, files: &[FileSpec]) {
+        for (j, file) in files.iter().enumerate() {
+            for need in file.document.needs() {
+                let placed = files.iter().any(|f| {
+                    f.path == need.path && need.documents.contains(&f.document.kind().name())
+                });
+                if !placed {
+                    self.warn(
+                        &format!("{at}.files[{j}].document"),
+                        format!(
+                            "{} points its consumer at {}, where this target places no {}",
+                            file.document.kind(),
+                            need.path,
+                            need.documents.join(" or ")
+                        ),
+                    );
+                }
+            }
+        }
     }
 
     /// A document that takes a version has no variant.

@@ -187,3 +187,107 @@ targets:
         text(&pulled.stderr)
     );
 }
+
+/// The files a cloud-config places, by path.
+fn write_files(cloud_config: &str) -> std::collections::BTreeMap<String, String> {
+    let config: serde_yaml::Value = serde_yaml::from_str(cloud_config).unwrap();
+    config["write_files"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["content"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A CRI-O node and a bootc image: crio-config points CRI-O at the auth file the same
+/// target places (CRI-O has no Debian package: its TOML is read back against
+/// crio.conf(5), `[crio.image] global_auth_file`), and podman's `login --get-login`
+/// reads each placed auth file as containers/image does.
+#[test]
+fn crio_reads_the_auth_file_its_drop_in_names_and_podman_reads_every_auth_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("regforge.yaml");
+    std::fs::write(
+        &inventory,
+        "registries:
+  - {address: quay.io/myorg, username: myorg+deploy, password: {env: QUAY_PW}}
+  - {address: docker.io, username: octocat, password: {env: HUB_PW}}
+targets:
+  - name: crio-node
+    format: cloud-config
+    files:
+      - document: crio-config
+        crio: {auth_file: /etc/crio/registries-auth.json}
+      - {document: containers-auth, path: /etc/crio/registries-auth.json}
+      - {document: containers-auth, path: /etc/ostree/auth.json}
+  - name: lonely
+    format: cloud-config
+    files:
+      - document: crio-config
+",
+    )
+    .unwrap();
+    let env = [("QUAY_PW", "quay-pw"), ("HUB_PW", "hub-pw")];
+    let render = |target: &str| {
+        let out = regforge(
+            &[
+                "-i",
+                inventory.to_str().unwrap(),
+                "render",
+                target,
+                "--stdout",
+            ],
+            &env,
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        (text(&out.stdout), text(&out.stderr))
+    };
+    let (config, warnings) = render("crio-node");
+    // Its auth file is placed beside it: only the other target is warned about.
+    assert_eq!(warnings.matches("places no").count(), 1, "{warnings}");
+    assert!(
+        !warnings.contains("targets[0].files[0].document: crio-config points"),
+        "{warnings}"
+    );
+    let files = write_files(&config);
+    let drop_in: toml_edit::DocumentMut = files["/etc/crio/crio.conf.d/50-regforge.conf"]
+        .parse()
+        .unwrap();
+    let named = drop_in["crio"]["image"]["global_auth_file"]
+        .as_str()
+        .unwrap();
+    assert_eq!(named, "/etc/crio/registries-auth.json");
+    // podman reads each placed auth file: the namespace key, and Hub as docker.io.
+    let podman = require_tool("podman", "podman");
+    for path in [named, "/etc/ostree/auth.json"] {
+        let auth = dir.path().join("auth.json");
+        std::fs::write(&auth, &files[path]).unwrap();
+        for (registry, user) in [("quay.io/myorg", "myorg+deploy"), ("docker.io", "octocat")] {
+            let out = Command::new(&podman)
+                .env("HOME", dir.path())
+                .args(["login", "--get-login", "--authfile"])
+                .arg(&auth)
+                .arg(registry)
+                .output()
+                .unwrap();
+            assert_eq!(
+                (text(&out.stdout).trim(), out.status.success()),
+                (user, true),
+                "{path} {registry}: {}",
+                text(&out.stderr)
+            );
+        }
+    }
+    // A drop-in whose auth file the target does not place: CRI-O would find no login.
+    let (_, warnings) = render("lonely");
+    assert!(
+        warnings.contains("targets[1].files[0].document: crio-config points its consumer at /etc/crio/auth.json, where this target places no containers-auth or docker-config"),
+        "{warnings}"
+    );
+}
