@@ -10,6 +10,7 @@ mod dockercfg;
 mod drone;
 mod go_json;
 mod k3s;
+mod kubelet_config;
 mod kubernetes_secret;
 mod marathon;
 mod mesos;
@@ -234,7 +235,7 @@ impl DocFile {
 }
 
 /// Every document kind, in the order messages list them.
-pub static DOCUMENTS: [&dyn Kind; 17] = [
+pub static DOCUMENTS: [&dyn Kind; 18] = [
     &docker_config::DockerConfig,
     &dockercfg::Dockercfg,
     &containers_auth::ContainersAuth,
@@ -252,6 +253,7 @@ pub static DOCUMENTS: [&dyn Kind; 17] = [
     &registries_conf::RegistriesConf,
     &certs_d::CertsD,
     &crio_config::CrioConfig,
+    &kubelet_config::KubeletConfig,
 ];
 
 /// A document kind, as the inventory names it.
@@ -565,7 +567,7 @@ mod tests {
         let err = lookup("kube").unwrap_err();
         assert_eq!(
             err,
-            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries, talos, registries-conf, certs-d, crio-config"
+            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries, talos, registries-conf, certs-d, crio-config, kubelet-config"
         );
     }
 }

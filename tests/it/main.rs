@@ -14,6 +14,7 @@ mod fleet;
 mod golden;
 mod ignition;
 mod k3s;
+mod kubelet;
 mod kubernetes;
 mod real_tools;
 mod registry_cli;
