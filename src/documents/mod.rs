@@ -11,6 +11,7 @@ mod drone;
 mod go_json;
 mod k3s;
 mod kubelet_config;
+mod kubelet_credential_provider;
 mod kubernetes_secret;
 mod marathon;
 mod mesos;
@@ -235,7 +236,7 @@ impl DocFile {
 }
 
 /// Every document kind, in the order messages list them.
-pub static DOCUMENTS: [&dyn Kind; 18] = [
+pub static DOCUMENTS: [&dyn Kind; 19] = [
     &docker_config::DockerConfig,
     &dockercfg::Dockercfg,
     &containers_auth::ContainersAuth,
@@ -254,6 +255,7 @@ pub static DOCUMENTS: [&dyn Kind; 18] = [
     &certs_d::CertsD,
     &crio_config::CrioConfig,
     &kubelet_config::KubeletConfig,
+    &kubelet_credential_provider::KubeletCredentialProvider,
 ];
 
 /// A document kind, as the inventory names it.
@@ -567,7 +569,7 @@ mod tests {
         let err = lookup("kube").unwrap_err();
         assert_eq!(
             err,
-            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries, talos, registries-conf, certs-d, crio-config, kubelet-config"
+            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries, talos, registries-conf, certs-d, crio-config, kubelet-config, kubelet-credential-provider"
         );
     }
 }

@@ -193,3 +193,104 @@ fn what_kubelet_ignores_is_refused_naming_the_credential_provider() {
         assert!(stderr.contains(why), "{stderr}");
     }
 }
+
+/// kubelet's `CredentialProviderConfig` (`k8s.io/kubelet/config/v1` types.go), decoded
+/// strictly as kubelet decodes it: an unknown field fails.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CredentialProviderConfig {
+    api_version: String,
+    kind: String,
+    providers: Vec<CredentialProvider>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CredentialProvider {
+    name: String,
+    match_images: Vec<String>,
+    default_cache_duration: String,
+    api_version: String,
+    #[serde(default)]
+    args: Vec<String>,
+}
+
+#[test]
+fn credential_providers_are_what_kubelet_validates_and_match_the_helper_registries() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("regforge.yaml");
+    std::fs::write(
+        &path,
+        "registries:
+  - {address: 012345678910.dkr.ecr.us-east-1.amazonaws.com, helper: ecr-login}
+  - {address: europe-docker.pkg.dev/my-project, helper: gcloud}
+  - {address: myregistry.azurecr.io, helper: acr-env}
+targets:
+  - name: providers
+    format: kubelet-credential-provider
+    credential_provider: {cache_duration: 6h}
+",
+    )
+    .unwrap();
+    let out = regforge(
+        &[
+            "-i",
+            path.to_str().unwrap(),
+            "render",
+            "providers",
+            "--stdout",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let config: CredentialProviderConfig = serde_yaml::from_slice(&out.stdout).unwrap();
+    assert_eq!(config.api_version, "kubelet.config.k8s.io/v1");
+    assert_eq!(config.kind, "CredentialProviderConfig");
+    let names: Vec<&str> = config.providers.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "ecr-credential-provider",
+            "auth-provider-gcp",
+            "acr-credential-provider"
+        ]
+    );
+    for provider in &config.providers {
+        // kubelet's validation (pkg/credentialprovider/plugin/config.go).
+        assert!(
+            !provider.name.contains(['/', ' ']) && provider.name != "." && provider.name != ".."
+        );
+        assert!(!provider.match_images.is_empty());
+        assert_eq!(provider.default_cache_duration, "6h");
+        assert_eq!(provider.api_version, "credentialprovider.kubelet.k8s.io/v1");
+    }
+    assert_eq!(config.providers[1].args, ["get-credentials"]);
+    // Each provider is called for its registry's images, by kubelet's matching rules.
+    for (image, provider) in [
+        ("012345678910.dkr.ecr.us-east-1.amazonaws.com/app:1", 0),
+        ("europe-docker.pkg.dev/my-project/repo/app", 1),
+        ("myregistry.azurecr.io/team/app", 2),
+    ] {
+        let patterns = &config.providers[provider].match_images;
+        assert!(patterns.iter().any(|p| urls_match(p, image)), "{image}");
+        let others = config
+            .providers
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != provider);
+        for (_, other) in others {
+            assert!(
+                !other.match_images.iter().any(|p| urls_match(p, image)),
+                "{image}"
+            );
+        }
+    }
+    // Another project on the same host is not this provider's.
+    assert!(
+        !config.providers[1]
+            .match_images
+            .iter()
+            .any(|p| urls_match(p, "europe-docker.pkg.dev/other/app"))
+    );
+}
