@@ -62,17 +62,18 @@ impl Kind for KubernetesSecret {
 struct RawOptions {
     name: Option<String>,
     namespace: Option<String>,
+    namespaces: Option<Vec<String>>,
     #[serde(rename = "type")]
     secret_type: Option<String>,
     service_account: Option<String>,
 }
 
-/// The Secret's name and namespace, its type, and an optional ServiceAccount that pulls
-/// with it.
+/// The Secret's name and namespaces (one Secret in each; `None` for no namespace), its
+/// type, and an optional ServiceAccount that pulls with it, in each namespace.
 #[derive(Clone, Debug, PartialEq)]
 struct SecretOptions {
     name: String,
-    namespace: Option<String>,
+    namespaces: Vec<Option<String>>,
     legacy_dockercfg: bool,
     service_account: Option<String>,
 }
@@ -90,15 +91,37 @@ impl RawOptions {
             }
         };
         kubernetes_name("secret.name", &name, 253)?;
-        if let Some(ns) = &self.namespace {
-            kubernetes_name("secret.namespace", ns, 63)?;
-            if ns.contains('.') {
+        let namespaces = match (self.namespace, self.namespaces) {
+            (None, None) => vec![None],
+            (Some(ns), None) => {
+                namespace("secret.namespace", &ns)?;
+                vec![Some(ns)]
+            }
+            (None, Some(list)) => {
+                if list.is_empty() {
+                    return Err(OptionsError::at(
+                        "secret.namespaces",
+                        "give at least one namespace, or leave namespaces out",
+                    ));
+                }
+                for (i, ns) in list.iter().enumerate() {
+                    namespace(&format!("secret.namespaces[{i}]"), ns)?;
+                    if list[..i].contains(ns) {
+                        return Err(OptionsError::at(
+                            &format!("secret.namespaces[{i}]"),
+                            format!("namespace {ns} is listed twice"),
+                        ));
+                    }
+                }
+                list.into_iter().map(Some).collect()
+            }
+            (Some(_), Some(_)) => {
                 return Err(OptionsError::at(
-                    "secret.namespace",
-                    "a namespace is a DNS label: no `.`",
+                    "secret.namespaces",
+                    "give namespace or namespaces, not both",
                 ));
             }
-        }
+        };
         if let Some(account) = &self.service_account {
             kubernetes_name("secret.service_account", account, 253)?;
         }
@@ -114,11 +137,23 @@ impl RawOptions {
         };
         Ok(SecretOptions {
             name,
-            namespace: self.namespace,
+            namespaces,
             legacy_dockercfg,
             service_account: self.service_account,
         })
     }
+}
+
+/// A namespace: a DNS label.
+fn namespace(field: &str, ns: &str) -> Result<(), OptionsError> {
+    kubernetes_name(field, ns, 63)?;
+    if ns.contains('.') {
+        return Err(OptionsError::at(
+            field,
+            "a namespace is a DNS label: no `.`",
+        ));
+    }
+    Ok(())
 }
 
 /// A DNS-1123 subdomain (or label, with `max` 63), as the API server requires.
@@ -198,19 +233,24 @@ fn build(options: &SecretOptions, registries: &[RegistryCredential]) -> Result<V
         )
     };
     let data = base64::engine::general_purpose::STANDARD.encode(payload);
-    let mut out = format!(
-        "apiVersion: v1\ndata:\n  {data_key}: {data}\nkind: Secret\n{}type: {secret_type}\n",
-        metadata(&options.name, options.namespace.as_deref())
-    );
-    if let Some(account) = &options.service_account {
-        // Keys sorted, as kubectl prints every object.
-        out.push_str(&format!(
-            "---\napiVersion: v1\nimagePullSecrets:\n- name: {}\nkind: ServiceAccount\n{}",
-            go_yaml_scalar(&options.name),
-            metadata(account, options.namespace.as_deref())
+    // Per namespace, the Secret kubectl prints for `-n NAMESPACE`, then the
+    // ServiceAccount; one YAML stream.
+    let mut objects = Vec::new();
+    for ns in &options.namespaces {
+        objects.push(format!(
+            "apiVersion: v1\ndata:\n  {data_key}: {data}\nkind: Secret\n{}type: {secret_type}\n",
+            metadata(&options.name, ns.as_deref())
         ));
+        if let Some(account) = &options.service_account {
+            // Keys sorted, as kubectl prints every object.
+            objects.push(format!(
+                "apiVersion: v1\nimagePullSecrets:\n- name: {}\nkind: ServiceAccount\n{}",
+                go_yaml_scalar(&options.name),
+                metadata(account, ns.as_deref())
+            ));
+        }
     }
-    Ok(out.into_bytes())
+    Ok(objects.join("---\n").into_bytes())
 }
 
 fn metadata(name: &str, namespace: Option<&str>) -> String {
@@ -259,7 +299,7 @@ mod tests {
     fn options(name: &str) -> SecretOptions {
         SecretOptions {
             name: name.into(),
-            namespace: None,
+            namespaces: vec![None],
             legacy_dockercfg: false,
             service_account: None,
         }
@@ -298,6 +338,38 @@ mod tests {
             ("1-2-3", "1-2-3"),
         ] {
             assert_eq!(go_yaml_scalar(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn one_secret_and_service_account_per_namespace_in_one_stream() {
+        let raw: RawOptions = serde_yaml::from_str(
+            "{name: regcred, namespaces: [team-a, team-b], service_account: default}",
+        )
+        .unwrap();
+        let got = String::from_utf8(
+            build(&raw.validate(None).unwrap(), &[basic("quay.io", "u", "p")]).unwrap(),
+        )
+        .unwrap();
+        let objects: Vec<&str> = got.split("---\n").collect();
+        assert_eq!(objects.len(), 4, "{got}");
+        for (object, (kind, ns)) in objects.iter().zip([
+            ("Secret", "team-a"),
+            ("ServiceAccount", "team-a"),
+            ("Secret", "team-b"),
+            ("ServiceAccount", "team-b"),
+        ]) {
+            assert!(object.contains(&format!("kind: {kind}\n")), "{object}");
+            assert!(object.contains(&format!("  namespace: {ns}\n")), "{object}");
+        }
+        for (bad, field) in [
+            ("{namespace: a, namespaces: [b]}", "secret.namespaces"),
+            ("{namespaces: []}", "secret.namespaces"),
+            ("{namespaces: [a, a]}", "secret.namespaces[1]"),
+            ("{namespaces: [a, b.c]}", "secret.namespaces[1]"),
+        ] {
+            let raw: RawOptions = serde_yaml::from_str(bad).unwrap();
+            assert_eq!(raw.validate(Some("t")).unwrap_err().field, field, "{bad}");
         }
     }
 }

@@ -314,3 +314,65 @@ fn helpers_and_tokens_cannot_go_into_a_secret() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("regforge.yaml:4:23: targets[0].format: kubernetes-secret: registry gcr.io has no username and password; kubelet reads neither credential helpers nor identity tokens"), "{}", text(&out.stderr));
 }
+
+/// `namespaces:`: one YAML stream with, per namespace, the Secret kubectl prints for
+/// `docker-registry … -n NAMESPACE` (byte for byte, from the same docker-registry flags)
+/// and kubectl's ServiceAccount with the Secret in `imagePullSecrets`.
+#[test]
+fn a_secret_and_its_service_account_in_every_namespace_match_kubectl() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = "registries:\n  - {address: registry.example.com:5000, username: johndoe, password: {env: PW}}\ntargets:\n  - name: pull\n    format: kubernetes-secret\n    secret: {name: regcred, namespaces: [team-a, team-b, team-c], service_account: default}\n";
+    let password = "pw<&>\"x";
+    let stream = text(&render(dir.path(), inventory, "pull", password));
+    let objects: Vec<&str> = stream.split("---\n").collect();
+    assert_eq!(objects.len(), 6, "{stream}");
+    let pass = format!("--docker-password={password}");
+    for (i, ns) in ["team-a", "team-b", "team-c"].into_iter().enumerate() {
+        let secret = kubectl(&[
+            "create",
+            "secret",
+            "docker-registry",
+            "regcred",
+            "--docker-server=registry.example.com:5000",
+            "--docker-username=johndoe",
+            &pass,
+            "-n",
+            ns,
+            "--dry-run=client",
+            "-o",
+            "yaml",
+        ]);
+        assert_eq!(objects[2 * i], text(&secret), "the Secret in {ns}");
+        let sa_file = dir.path().join("sa.yaml");
+        std::fs::write(
+            &sa_file,
+            kubectl(&[
+                "create",
+                "serviceaccount",
+                "default",
+                "-n",
+                ns,
+                "--dry-run=client",
+                "-o",
+                "yaml",
+            ]),
+        )
+        .unwrap();
+        let account = kubectl(&[
+            "patch",
+            "--local",
+            "-f",
+            sa_file.to_str().unwrap(),
+            "--type=merge",
+            "-p",
+            r#"{"imagePullSecrets":[{"name":"regcred"}]}"#,
+            "-o",
+            "yaml",
+        ]);
+        assert_eq!(
+            objects[2 * i + 1],
+            text(&account),
+            "the ServiceAccount in {ns}"
+        );
+    }
+}
