@@ -87,6 +87,33 @@ targets:
         text(&done.stderr),
         registry.log()
     );
+    // The registry's folder named with --cert-dir, as podman, skopeo and buildah take it.
+    let elsewhere = dir.path().join("elsewhere");
+    let cert_dir = out.join("certs").join(registry.address());
+    let by_flag = skopeo(
+        &elsewhere,
+        &[
+            "inspect",
+            "--cert-dir",
+            cert_dir.to_str().unwrap(),
+            "--creds",
+            &creds,
+            &format!("docker://{image}"),
+        ],
+    );
+    assert!(
+        by_flag.status.success(),
+        "skopeo --cert-dir: {}",
+        text(&by_flag.stderr)
+    );
+    let without = skopeo(
+        &elsewhere,
+        &["inspect", "--creds", &creds, &format!("docker://{image}")],
+    );
+    assert!(
+        !without.status.success(),
+        "pulled without the certs-d folder"
+    );
     // A client certificate without its key is refused by containers/image itself.
     let key = std::fs::read(host_dir.join("client.key")).unwrap();
     std::fs::remove_file(host_dir.join("client.key")).unwrap();
@@ -263,13 +290,21 @@ targets:
         .as_str()
         .unwrap();
     assert_eq!(named, "/etc/crio/registries-auth.json");
-    // podman reads each placed auth file: the namespace key, and Hub as docker.io.
-    let podman = require_tool("podman", "podman");
-    for path in [named, "/etc/ostree/auth.json"] {
+    // podman, skopeo and buildah read each placed auth file: the namespace key, and Hub
+    // as docker.io.
+    let tools = [
+        require_tool("podman", "podman"),
+        require_tool("skopeo", "skopeo"),
+        require_tool("buildah", "buildah"),
+    ];
+    for (path, tool) in [named, "/etc/ostree/auth.json"]
+        .into_iter()
+        .flat_map(|p| tools.iter().map(move |t| (p, t)))
+    {
         let auth = dir.path().join("auth.json");
         std::fs::write(&auth, &files[path]).unwrap();
         for (registry, user) in [("quay.io/myorg", "myorg+deploy"), ("docker.io", "octocat")] {
-            let out = Command::new(&podman)
+            let out = Command::new(tool)
                 .env("HOME", dir.path())
                 .args(["login", "--get-login", "--authfile"])
                 .arg(&auth)
@@ -279,7 +314,8 @@ targets:
             assert_eq!(
                 (text(&out.stdout).trim(), out.status.success()),
                 (user, true),
-                "{path} {registry}: {}",
+                "{} {path} {registry}: {}",
+                tool.display(),
                 text(&out.stderr)
             );
         }
