@@ -115,7 +115,7 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             print(format!("{}\n", Sha512Hash::of(&bytes)).as_bytes())
         }
         Command::Terraform => {
-            let query = terraform::parse_query(&read_stdin()?)?;
+            let query = terraform::parse_query(&read_query()?)?;
             let inventory = load(query.inventory.as_deref().unwrap_or(&cli.inventory))?;
             print(terraform::respond(&inventory, &query, env)?.as_bytes())
         }
@@ -236,6 +236,24 @@ fn print(bytes: &[u8]) -> Result<(), Error> {
     out.write_all(bytes)
         .and_then(|()| out.flush())
         .map_err(|e| output_error("stdout", &e))
+}
+
+/// Terraform's query: a small JSON object, read up to a bound so that a runaway input
+/// neither fills memory nor floods the error.
+fn read_query() -> Result<Vec<u8>, Error> {
+    const MOST: u64 = 1 << 20;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(MOST + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| output_error("stdin", &e))?;
+    if bytes.len() as u64 > MOST {
+        return Err(Error::Input(format!(
+            "terraform query: stdin holds more than {} MiB; Terraform's external data source sends a small JSON object",
+            MOST >> 20
+        )));
+    }
+    Ok(bytes)
 }
 
 fn read_stdin() -> Result<Vec<u8>, Error> {

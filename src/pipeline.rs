@@ -217,6 +217,12 @@ fn select_targets<'a>(
     names: &[String],
 ) -> Result<Vec<&'a Target>, Error> {
     if names.is_empty() {
+        if inventory.targets.is_empty() {
+            return Err(Error::Input(format!(
+                "{} defines no targets: nothing to render",
+                inventory.path.display()
+            )));
+        }
         return Ok(inventory.targets.iter().collect());
     }
     names
@@ -230,7 +236,8 @@ fn select_targets<'a>(
                     let known: Vec<&str> =
                         inventory.targets.iter().map(|t| t.name.as_str()).collect();
                     Error::NotFound(format!(
-                        "no target `{name}` in {}; defined: {}",
+                        "no target `{}` in {}; defined: {}",
+                        crate::error::shown(name),
                         inventory.path.display(),
                         known.join(", ")
                     ))

@@ -58,7 +58,8 @@ pub fn parse_query(stdin: &[u8]) -> Result<Query, Error> {
             }
             other => {
                 return Err(bad_query(format!(
-                    "unknown key `{other}`; accepted: {KEYS}"
+                    "unknown key `{}`; accepted: {KEYS}",
+                    crate::error::shown(other)
                 )));
             }
         }

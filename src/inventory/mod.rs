@@ -242,17 +242,47 @@ impl InventoryError {
     }
 }
 
+/// The largest inventory read: 100,000 targets take about 34 MiB.
+pub const MAX_INVENTORY_BYTES: u64 = 256 << 20;
+
 /// Reads and validates the inventory at `path`.
 pub fn load(path: &Path) -> Result<(Inventory, Vec<Warning>), InventoryError> {
-    let text = std::fs::read_to_string(path).map_err(|e| InventoryError::Read {
+    use std::io::Read;
+    let fail = |reason: String| InventoryError::Read {
         path: path.to_path_buf(),
-        reason: io_reason(&e),
+        reason,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_INVENTORY_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| fail(io_reason(&e)))?;
+    if bytes.len() as u64 > MAX_INVENTORY_BYTES {
+        return Err(fail(format!(
+            "it is larger than {} MiB, the most regforge reads",
+            MAX_INVENTORY_BYTES >> 20
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let bad = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..bad].iter().filter(|&&b| b == b'\n').count() + 1;
+        fail(format!("line {line} is not valid UTF-8"))
     })?;
     parse(path, &text)
 }
 
 /// Validates inventory text; `path` names it in messages and anchors relative paths.
 pub fn parse(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), InventoryError> {
+    let blank = |line: &str| {
+        let line = line.trim();
+        line.is_empty() || line.starts_with('#') || line == "---" || line == "..."
+    };
+    if text.lines().all(blank) {
+        // A truncated or emptied file must not render nothing and succeed.
+        return Err(InventoryError::Read {
+            path: path.to_path_buf(),
+            reason: "it is empty; an inventory is a mapping with `registries` and `targets`".into(),
+        });
+    }
     let map = SourceMap::read(path, text)?;
     map.require_mapping(
         "the inventory",

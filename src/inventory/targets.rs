@@ -365,16 +365,35 @@ impl Validator<'_> {
 
     pub(super) fn remote_url(&self, field: &str, url: String) -> Result<String, InventoryError> {
         const SCHEMES: [&str; 5] = ["http", "https", "tftp", "s3", "gs"];
-        let scheme_ok = url
-            .split_once("://")
-            .is_some_and(|(s, rest)| SCHEMES.contains(&s) && !rest.is_empty());
-        if !scheme_ok || url.chars().any(char::is_whitespace) {
-            return self.error(
+        let not_fetchable = || {
+            self.error(
                 field,
                 format!(
-                    "`{url}` is not a URL Ignition can fetch; use one of {}://",
+                    "`{}` is not a URL Ignition can fetch; use one of {}:// with a host",
+                    crate::error::shown(&url),
                     SCHEMES.join("://, ")
                 ),
+            )
+        };
+        let Ok(parsed) = url::Url::parse(&url) else {
+            return not_fetchable();
+        };
+        // The written text must be the URL itself: `url` would quietly repair spaces or a
+        // missing host, and nodes fetch exactly what the config says.
+        let host_ok = parsed.host_str().is_some_and(|h| !h.is_empty());
+        if !SCHEMES.contains(&parsed.scheme()) || !host_ok || url.chars().any(char::is_whitespace) {
+            return not_fetchable();
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return self.error(
+                field,
+                "the artifact URL holds a user or password, which every node config would show; serve the artifacts without one (they are verified by sha512)",
+            );
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return self.error(
+                field,
+                "the artifact URL is this URL plus the artifact name: it takes no query or fragment",
             );
         }
         if !url.ends_with('/') {

@@ -22,8 +22,14 @@ pub struct RenderError {
 /// The template engine shared by all targets: strict about undefined values, no
 /// auto-escaping for any file name (the outputs are YAML and JSON, not HTML; JSON values go
 /// through `tojson`), block tags on their own lines vanish.
+/// The most work one template may do for one target (minijinja's instructions): the
+/// built-in templates need a few thousand; a user's loop over a huge range stops here
+/// with an error instead of hanging a Terraform plan.
+pub const TEMPLATE_FUEL: u64 = 10_000_000;
+
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
+    env.set_fuel(Some(TEMPLATE_FUEL));
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_syntax(
@@ -202,6 +208,11 @@ pub fn render(
 }
 
 fn describe(e: &minijinja::Error) -> String {
+    if e.kind() == minijinja::ErrorKind::OutOfFuel {
+        return format!(
+            "the template did more work than regforge allows ({TEMPLATE_FUEL} steps): a loop over a huge range?"
+        );
+    }
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(cause) = source {

@@ -92,7 +92,13 @@ fn render(dir: &Path, inventory: &str) -> Result<(), String> {
         .map(|name| (name.clone(), format!("fake-{name}")))
         .collect();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let out = regforge_in(dir, &["render", "--out-dir", "out"], &env, None);
+    // An inventory of registries alone is validated by listing them.
+    let args: &[&str] = if inventory.contains("\ntargets:") {
+        &["render", "--out-dir", "out"]
+    } else {
+        &["registry", "list"]
+    };
+    let out = regforge_in(dir, args, &env, None);
     if out.status.success() {
         Ok(())
     } else {

@@ -49,9 +49,17 @@ pub fn regforge_in(
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("regforge runs");
     let mut pipe = child.stdin.take().unwrap();
-    pipe.write_all(stdin.unwrap_or_default()).unwrap();
-    drop(pipe);
-    child.wait_with_output().unwrap()
+    // Written from a thread while the output is collected, so a large input cannot
+    // block on full pipes; a command that stops reading early (a bounded query) closes
+    // the pipe, which is not the test's failure.
+    let input = stdin.unwrap_or_default().to_vec();
+    let writer = std::thread::spawn(move || match pipe.write_all(&input) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("writing stdin: {e}"),
+        _ => {}
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
 }
 
 pub fn text(bytes: &[u8]) -> String {

@@ -262,3 +262,31 @@ fn a_secret_that_cannot_be_resolved_is_a_located_one_line_error() {
         "error: regforge.yaml:4:15: registries[0].password: environment variable QUAY_TOKEN is not set; set it, or write {file: PATH}\n"
     );
 }
+
+/// A runaway query is bounded: a huge stdin is refused without being read whole, and a
+/// huge value is quoted by its first characters only, so neither floods a plan's log.
+#[test]
+fn a_huge_query_gives_a_short_error() {
+    let dir = fixtures().join("quickstart");
+    let inventory = dir.join("regforge.yaml");
+    let huge = format!("{{\"target\": \"{}\"}}", "x".repeat(2 << 20));
+    let out = crate::support::regforge(
+        &["-i", inventory.to_str().unwrap(), "terraform"],
+        &[],
+        Some(huge.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("stdin holds more than 1 MiB"), "{stderr}");
+    assert!(stderr.len() < 300, "{} bytes of stderr", stderr.len());
+    let long = format!("{{\"target\": \"{}\"}}", "y".repeat(200_000));
+    let out = crate::support::regforge(
+        &["-i", inventory.to_str().unwrap(), "terraform"],
+        &[],
+        Some(long.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("… (200000 bytes)"), "{stderr}");
+    assert!(stderr.len() < 1000, "{} bytes of stderr", stderr.len());
+}

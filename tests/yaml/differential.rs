@@ -54,7 +54,10 @@ fn project_yaml_files_read_the_same() {
     );
     let mut compared = 0;
     for file in &files {
-        let text = std::fs::read_to_string(file).unwrap();
+        // tests/bad_inputs/not-utf8 is not text on purpose.
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
         let Ok(want) = norway_json(&text) else {
             continue;
         };
