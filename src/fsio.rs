@@ -42,9 +42,14 @@ pub fn io_reason(e: &std::io::Error) -> String {
 }
 
 /// The prefix of every temporary file regforge creates, so that one left behind by
-/// `kill -9` is recognisable as regforge's (and `--check` skips it, as any dot file).
+/// `kill -9` is recognisable as regforge's (and `--check` reports it).
 const TEMP_PREFIX: &str = ".regforge-";
 const TEMP_SUFFIX: &str = ".tmp";
+
+/// Whether a file name is one of regforge's temporary files.
+pub fn is_temp_name(name: &str) -> bool {
+    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
+}
 
 /// Reads a file, naming it in the error.
 pub fn read(path: &Path) -> Result<Vec<u8>, IoError> {

@@ -110,6 +110,13 @@ impl FromStr for RegistryAddress {
             return Err("the address is empty; write host[:port], e.g. quay.io".into());
         }
         if let Some((scheme, rest)) = s.split_once("://") {
+            // Never echo what stands before an `@`: it would be a password.
+            if let Some((_, host)) = rest.split_once('@') {
+                return Err(format!(
+                    "the address has a scheme and a user; write the bare host, e.g. {}, and the login as username and password",
+                    host.trim_end_matches('/')
+                ));
+            }
             return Err(format!(
                 "the address has a scheme ({scheme}://); write the bare host, e.g. {}",
                 rest.trim_end_matches('/')
@@ -278,5 +285,12 @@ mod tests {
         }
         let err = "https://quay.io/".parse::<RegistryAddress>().unwrap_err();
         assert!(err.contains("write the bare host, e.g. quay.io"), "{err}");
+        let err = "https://bob:hunter2@quay.io"
+            .parse::<RegistryAddress>()
+            .unwrap_err();
+        assert!(
+            !err.contains("hunter2") && err.contains("e.g. quay.io"),
+            "{err}"
+        );
     }
 }

@@ -76,17 +76,19 @@ impl<'de> serde::Deserialize<'de> for SecretRef {
                 let key: String = map
                     .next_key()?
                     .ok_or_else(|| wrong::<A::Error>("an empty mapping"))?;
+                // Only `env` and `file` are named back: any other key may be the secret
+                // itself, written as `{VALUE}` (a YAML mapping with that one key).
+                if key != "env" && key != "file" {
+                    return Err(A::Error::custom(format!(
+                        "a mapping with an unknown key (not shown: it may be the secret, written as {{VALUE}}); expected {SECRET_FORMS}"
+                    )));
+                }
                 let value: String = map
                     .next_value()
                     .map_err(|_| A::Error::custom(format!("`{key}` takes a string")))?;
                 let reference = match key.as_str() {
                     "env" => SecretRef::Env(value),
-                    "file" => SecretRef::File(PathBuf::from(value)),
-                    other => {
-                        return Err(A::Error::custom(format!(
-                            "unknown key `{other}`; expected {SECRET_FORMS}"
-                        )));
-                    }
+                    _ => SecretRef::File(PathBuf::from(value)),
                 };
                 if map.next_key::<String>()?.is_some() {
                     return Err(A::Error::custom(format!(

@@ -34,6 +34,12 @@ pub fn compare(
 ) -> Result<Report, IoError> {
     let mut entries: BTreeMap<PathBuf, Entry> = BTreeMap::new();
     for file in files {
+        // A link is never followed: it could show anything (/proc/self/environ) in the
+        // diff, and render would not write through it either.
+        if let Some(link) = link_within(out_dir, &file.path) {
+            entries.insert(link, Entry::Link);
+            continue;
+        }
         let on_disk = match fs::read(out_dir.join(&file.path)) {
             Ok(bytes) => Some(bytes),
             Err(e) if e.kind() == ErrorKind::NotFound => None,
@@ -49,6 +55,9 @@ pub fn compare(
             entries.entry(path).or_insert(Entry::Extra);
         }
     }
+    for path in temp_files(out_dir)? {
+        entries.insert(path, Entry::Temp);
+    }
     let mut report = Report {
         compared: files.len(),
         ..Report::default()
@@ -57,6 +66,18 @@ pub fn compare(
         let disk_name = out_dir.join(&path).display().to_string();
         let rendered_name = format!("{} (rendered)", path.display());
         match entry {
+            Entry::Link => {
+                let _ = writeln!(
+                    report.diff,
+                    "Symbolic link {disk_name}: not followed; regforge writes regular files"
+                );
+            }
+            Entry::Temp => {
+                let _ = writeln!(
+                    report.diff,
+                    "Temporary file {disk_name}: left by an interrupted regforge; delete it"
+                );
+            }
             Entry::Extra => {
                 let _ = writeln!(
                     report.diff,
@@ -100,6 +121,48 @@ enum Entry<'a> {
     /// What the folder holds (none when missing), and what rendering produced.
     Rendered(Option<Vec<u8>>, &'a [u8]),
     Extra,
+    /// A symbolic link where a rendered file, or a folder of one, belongs.
+    Link,
+    /// A temporary file of a render that was killed.
+    Temp,
+}
+
+/// The first part of `relative` under `out_dir` that is a symbolic link, if any.
+fn link_within(out_dir: &Path, relative: &Path) -> Option<PathBuf> {
+    let mut at = PathBuf::new();
+    for part in relative.components() {
+        at.push(part);
+        let meta = fs::symlink_metadata(out_dir.join(&at)).ok()?;
+        if meta.file_type().is_symlink() {
+            return Some(at);
+        }
+    }
+    None
+}
+
+/// regforge's temporary files anywhere under `out_dir`, left by a killed render.
+fn temp_files(out_dir: &Path) -> Result<Vec<PathBuf>, IoError> {
+    let mut out = Vec::new();
+    let mut pending = vec![PathBuf::new()];
+    while let Some(relative) = pending.pop() {
+        let folder = out_dir.join(&relative);
+        let entries = match fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound => continue,
+            Err(e) => return Err(read_error(&folder, &e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| read_error(&folder, &e))?;
+            let path = relative.join(entry.file_name());
+            let kind = entry.file_type().map_err(|e| read_error(&folder, &e))?;
+            if kind.is_dir() {
+                pending.push(path);
+            } else if crate::fsio::is_temp_name(&entry.file_name().to_string_lossy()) {
+                out.push(path);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A unified diff with 3 lines of context; each line is redacted after diffing, so a

@@ -14,12 +14,13 @@ pub const REDACTED: &str = "<redacted>";
 /// Keys whose values are credentials wherever they appear (docker `auth`, rkt and Drone
 /// `password`, tokens, AWS secret keys). Their values are hidden even when they hold no
 /// secret regforge knows: an old file may hold an old password.
-const CREDENTIAL_KEYS: [&str; 7] = [
+const CREDENTIAL_KEYS: [&str; 8] = [
     "auth",
     "password",
     "identitytoken",
     "registrytoken",
     "token",
+    "aws_access_key_id",
     "aws_secret_access_key",
     "secretAccessKey",
 ];
@@ -114,6 +115,22 @@ impl Redactor {
         }
         ranges.extend(key_values(text));
         if depth < MAX_DEPTH {
+            // Ignition's data URLs, percent-escaped or base64: a document inside is
+            // redacted as a whole when it holds anything secret, known or not.
+            for url in data_urls(text) {
+                let Ok(bytes) = crate::data_url::decode(&text[url.clone()]) else {
+                    continue;
+                };
+                let Ok(inner) = std::str::from_utf8(&bytes) else {
+                    continue;
+                };
+                if self.redact_at(inner, depth + 1) != inner {
+                    let payload = text[url.clone()]
+                        .find(',')
+                        .map_or(url.start, |i| url.start + i + 1);
+                    ranges.push(payload..url.end);
+                }
+            }
             for run in base64_runs(text) {
                 if let Some(hit) = self.sensitive_base64(&text[run.clone()], depth) {
                     ranges.push(run.start + hit.start..run.start + hit.end);
@@ -149,6 +166,18 @@ impl Redactor {
             sensitive.then_some(start..run.len())
         })
     }
+}
+
+/// Where `data:` URLs stand in a text, each up to the quote or space that ends it.
+fn data_urls(text: &str) -> Vec<Range<usize>> {
+    text.match_indices("data:")
+        .map(|(at, _)| {
+            let end = text[at..]
+                .find(|c: char| c == '"' || c.is_whitespace())
+                .map_or(text.len(), |i| at + i);
+            at..end
+        })
+        .collect()
 }
 
 /// The decompressed bytes when `bytes` is gzip, at most 16 MiB of them.
@@ -408,6 +437,20 @@ mod tests {
         assert_eq!(
             r.redact(old),
             "data:\n  .dockerconfigjson: <redacted>\nkind: Secret\n"
+        );
+    }
+
+    #[test]
+    fn data_urls_holding_secrets_go_whole_and_aws_key_ids_are_credentials() {
+        let r = redactor("unrelated");
+        // An old Ignition file: its data URL holds a password regforge no longer knows.
+        let old = r#"{"source":"data:,password%20%3D%20%22old-pw%22%0A","mode":384}"#;
+        assert_eq!(r.redact(old), r#"{"source":"data:,<redacted>","mode":384}"#);
+        let plain = r#"{"source":"data:,hello%20world"}"#;
+        assert_eq!(r.redact(plain), plain);
+        assert_eq!(
+            r.redact("  aws_access_key_id: AKIAOLDOLDOLD\n"),
+            "  aws_access_key_id: <redacted>\n"
         );
     }
 

@@ -208,6 +208,17 @@ pub fn render(
 }
 
 fn describe(e: &minijinja::Error) -> String {
+    if e.kind() == minijinja::ErrorKind::TemplateNotFound {
+        // The name is not shown: a template that includes a value (a document's
+        // contents) as a template name would print the document, secrets and all.
+        let place = match (e.name(), e.line()) {
+            (Some(name), Some(line)) => format!(" (in {name}:{line})"),
+            _ => String::new(),
+        };
+        return format!(
+            "a template includes or extends a template regforge does not have; only the target's own template and the built-in ones exist{place}"
+        );
+    }
     if e.kind() == minijinja::ErrorKind::OutOfFuel {
         return format!(
             "the template did more work than regforge allows ({TEMPLATE_FUEL} steps): a loop over a huge range?"

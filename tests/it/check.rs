@@ -208,9 +208,6 @@ fn rotated_node_credentials_and_client_keys_are_hidden_in_every_node_document() 
     );
     let (new_key, new_cert) = (read("certs/node-key.pem"), read("certs/node.pem"));
     std::fs::write(dir.path().join("secrets/mirror.pw"), "rotated-mirror-pw\n").unwrap();
-    // Ignition's percent-encoded data URLs are left out here: redacting them is
-    // issue 29's ("redaction must follow the formats").
-    std::fs::remove_file(dir.path().join("out/flatcar-containerd.ign")).unwrap();
     let result = check(dir.path(), &[]);
     let diff = text(&result.stdout);
     assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
@@ -221,6 +218,8 @@ fn rotated_node_credentials_and_client_keys_are_hidden_in_every_node_document() 
         "out/talos-1.11.yaml",
         "out/talos-1.12.yaml",
         "out/certs.d/mirror.example.com:5000/client.key",
+        // The config and the key again, percent-escaped in Ignition data URLs.
+        "out/flatcar-containerd.ign",
         "out/k3s/registry-certs/mirror.example.com:5000/client.key",
     ] {
         assert!(
@@ -247,4 +246,38 @@ fn rotated_node_credentials_and_client_keys_are_hidden_in_every_node_document() 
         }
         assert!(!diff.contains(&b64(key)[..40]), "a base64 key in:\n{diff}");
     }
+}
+
+/// A link in the rendered folder is reported, never followed: it could point at
+/// anything (another process's environment); a killed render's temporary file is
+/// reported too.
+#[test]
+fn links_are_not_followed_and_leftover_temporary_files_are_reported() {
+    let dir = rendered_case("quickstart");
+    let out = dir.path().join("out");
+    let victim = read_tree(&out)
+        .into_keys()
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    let secret_file = dir.path().join("not-in-out.txt");
+    std::fs::write(&secret_file, "ANOTHER-CI-TOKEN-0000\n").unwrap();
+    std::fs::remove_file(out.join(&victim)).unwrap();
+    std::os::unix::fs::symlink(&secret_file, out.join(&victim)).unwrap();
+    std::fs::write(out.join(".regforge-1234.tmp"), "half a file").unwrap();
+    let result = check(dir.path(), &[]);
+    let diff = assert_drift(&result, 2);
+    assert!(!diff.contains("ANOTHER-CI-TOKEN"), "{diff}");
+    assert!(
+        diff.contains(&format!(
+            "Symbolic link out/{}: not followed; regforge writes regular files",
+            victim.display()
+        )),
+        "{diff}"
+    );
+    assert!(
+        diff.contains(
+            "Temporary file out/.regforge-1234.tmp: left by an interrupted regforge; delete it"
+        ),
+        "{diff}"
+    );
 }
