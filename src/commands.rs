@@ -86,6 +86,15 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
                 return print(&file.bytes);
             }
             let files = tree(rendered);
+            if let Some((output, input)) =
+                output::replaces_input(&out_dir, &files, &inventory.inputs())
+            {
+                return Err(Error::Conflict(format!(
+                    "{} would replace {}, which this render reads; choose another --out-dir or target name (nothing was written)",
+                    output.display(),
+                    input.display()
+                )));
+            }
             output::write_tree(&out_dir, &files)?;
             eprintln!("wrote {} file(s) to {}", files.len(), out_dir.display());
             Ok(())
@@ -104,6 +113,21 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             }
             let inventory = load(&cli.inventory)?;
             let documents = crate::pipeline::build_document(&inventory, &spec, &registries, env)?;
+            if let Some(dest) = file.as_deref() {
+                let outputs = [output::OutputFile {
+                    path: dest.to_path_buf(),
+                    bytes: Vec::new(),
+                }];
+                if let Some((_, input)) =
+                    output::replaces_input(Path::new(""), &outputs, &inventory.inputs())
+                {
+                    return Err(Error::Conflict(format!(
+                        "-o {} would replace {}, which this command reads (nothing was written)",
+                        dest.display(),
+                        input.display()
+                    )));
+                }
+            }
             write_documents(kind, &documents, file.as_deref())
         }
         Command::Hash { file } => {
@@ -163,7 +187,13 @@ fn write_documents(
                 .collect();
             Ok(output::write_tree(dir, &files)?)
         }
-        (Some(path), [document]) => Ok(fsio::write_file(path, &document.bytes, 0o600)?),
+        (Some(path), [document]) => {
+            // Missing folders are made as render makes them: the file holds credentials.
+            if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                fsio::create_dir_all(folder, 0o700)?;
+            }
+            Ok(fsio::write_file(path, &document.bytes, 0o600)?)
+        }
         (None, [document]) if std::str::from_utf8(&document.bytes).is_ok() => {
             print(&document.bytes)
         }

@@ -45,6 +45,44 @@ pub struct Registry {
     pub tls: TlsFiles,
 }
 
+impl Inventory {
+    /// Every file regforge reads for this inventory: itself, its managed registries,
+    /// secret and TLS files, templates. No output may replace one of them.
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        let folder = self.path.parent().unwrap_or(Path::new(""));
+        let mut out = vec![self.path.clone()];
+        out.extend(self.managed_registries.clone());
+        for r in &self.registries {
+            let secrets: Vec<&SecretSource> = match &r.login {
+                Some(Login::Basic { password, .. }) => vec![password],
+                Some(Login::Token { identity_token, .. }) => vec![identity_token],
+                Some(Login::Helper {
+                    aws: Some((id, key)),
+                    ..
+                }) => vec![id, key],
+                Some(Login::Helper { aws: None, .. }) | None => Vec::new(),
+            };
+            for secret in secrets {
+                if let crate::credentials::SecretRef::File(path) = &secret.reference {
+                    out.push(folder.join(path));
+                }
+            }
+            let tls = &r.tls;
+            let files = tls
+                .ca
+                .iter()
+                .chain(tls.client.iter().flat_map(|(c, k)| [c, k]));
+            out.extend(files.map(|f| folder.join(&f.path)));
+        }
+        out.extend(
+            self.targets
+                .iter()
+                .filter_map(|t| Some(t.template.as_ref()?.0.clone())),
+        );
+        out
+    }
+}
+
 impl Registry {
     /// What it brings besides its address, for the documents that carry only part of it.
     pub fn parts(&self) -> Vec<Part> {

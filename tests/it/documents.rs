@@ -304,3 +304,52 @@ fn document_command_takes_options_folders_and_archives() {
         std::fs::read(fixtures().join("platforms/expected/docker.tar.gz")).unwrap()
     );
 }
+
+/// Outputs never replace what regforge reads: a target named after the inventory in
+/// `--out-dir .`, or `-o` naming a secret file, is refused and nothing is written;
+/// `-o` into missing folders makes them 0700, as render does.
+#[test]
+fn outputs_never_replace_inputs_and_make_their_folders_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = "registries:\n  - {address: quay.io, username: u, password: {file: pw}}\ntargets:\n  - {name: regforge, format: kubernetes-secret}\n";
+    std::fs::write(dir.path().join("regforge.yaml"), inventory).unwrap();
+    std::fs::write(dir.path().join("pw"), "secret\n").unwrap();
+    let out = regforge_in(dir.path(), &["render", "--out-dir", "."], &[], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .contains("./regforge.yaml would replace regforge.yaml, which this render reads"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("regforge.yaml")).unwrap(),
+        inventory
+    );
+    let out = regforge_in(
+        dir.path(),
+        &["document", "docker-config", "-o", "pw"],
+        &[],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pw")).unwrap(),
+        "secret\n"
+    );
+    let out = regforge_in(
+        dir.path(),
+        &["document", "docker-config", "-o", "d1/sub/config.json"],
+        &[],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for folder in ["d1", "d1/sub"] {
+        let mode = std::fs::metadata(dir.path().join(folder))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700, "{folder}");
+    }
+}
