@@ -27,6 +27,7 @@ pub mod cli;
 pub mod commands;
 mod error;
 pub(crate) mod login;
+mod pinned_tls;
 pub(crate) mod registry_cmd;
 pub(crate) mod terraform;
 

@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use rustls::pki_types::CertificateDer;
 use ureq::Agent;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
@@ -273,14 +274,35 @@ impl Client {
                 .root_certs(roots(ca_cert.as_deref())?)
                 .build(),
         };
-        let agent = Agent::config_builder()
+        let config = Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(CONNECT_TIMEOUT))
             .timeout_global(Some(OVERALL_TIMEOUT))
             .tls_config(tls)
             .user_agent(concat!("regforge/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
+            .build();
+        let agent = match trust {
+            // With --ca-cert: its certificates are roots, and pinned as server
+            // certificates (a self-signed registry's own, marked CA:TRUE).
+            Trust::Verify {
+                ca_cert: Some(path),
+            } => {
+                use ureq::unversioned::resolver::DefaultResolver;
+                use ureq::unversioned::transport::{Connector, TcpConnector};
+                let (roots, pins) = pinned_roots(path)?;
+                let tls = crate::pinned_tls::client_config(roots, pins).map_err(|reason| {
+                    LoginError::CaCert {
+                        path: path.display().to_string(),
+                        reason,
+                    }
+                })?;
+                let connector =
+                    ().chain(TcpConnector::default())
+                        .chain(crate::pinned_tls::PinnedConnector { config: tls });
+                Agent::with_parts(config, connector, DefaultResolver::default())
+            }
+            _ => config.new_agent(),
+        };
         Ok(Client {
             agent,
             deadline: Instant::now() + OVERALL_TIMEOUT,
@@ -362,6 +384,28 @@ fn token_from_json(body: &str) -> Option<String> {
         .iter()
         .find_map(|k| value.get(k)?.as_str().filter(|t| !t.is_empty()))
         .map(str::to_string)
+}
+
+/// The system's roots plus the certificates of `ca_cert`, and those certificates alone
+/// (to pin), for rustls.
+fn pinned_roots(
+    ca_cert: &std::path::Path,
+) -> Result<(Vec<CertificateDer<'static>>, Vec<CertificateDer<'static>>), LoginError> {
+    use rustls::pki_types::pem::PemObject;
+    let fail = |reason: String| LoginError::CaCert {
+        path: ca_cert.display().to_string(),
+        reason,
+    };
+    let pem = std::fs::read(ca_cert).map_err(|e| fail(crate::fsio::io_reason(&e)))?;
+    let pins = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(format!("not PEM: {e}")))?;
+    if pins.is_empty() {
+        return Err(fail("the file holds no PEM certificate".into()));
+    }
+    let mut roots = rustls_native_certs::load_native_certs().certs;
+    roots.extend(pins.iter().cloned());
+    Ok((roots, pins))
 }
 
 /// The system's roots (the platform's CA bundle) plus the certificates of `ca_cert`;

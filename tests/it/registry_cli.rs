@@ -638,3 +638,52 @@ fn the_harness_serves_skopeo_with_its_cert_dir() {
     );
     assert_eq!(inspected["Layers"].as_array().map(Vec::len), Some(1));
 }
+
+/// A registry whose certificate is self-signed with CA:TRUE (what `openssl req -x509`
+/// makes): --ca-cert with that certificate pins it, so the right password is accepted
+/// and a wrong one is refused as unauthorized, not as a TLS failure.
+#[test]
+fn ca_cert_pins_a_self_signed_registry_certificate() {
+    let registry = RegistryServer::start_self_signed();
+    let ws = Workspace::new();
+    let address = registry.address();
+    let ca = registry.ca_pem();
+    let add = |env: &str| {
+        ws.run(
+            &[
+                "registry",
+                "add",
+                &address,
+                registry.user(),
+                "--password-env",
+                env,
+                "--ca-cert",
+                ca.to_str().unwrap(),
+            ],
+            None,
+        )
+    };
+    let wrong = add("BAD_PW");
+    assert_eq!(status(&wrong), Some(1));
+    let stderr = text(&wrong.stderr);
+    assert!(stderr.contains("unauthorized"), "{stderr}");
+    assert_no_secret(&wrong);
+    let right = add("GOOD_PW");
+    assert_eq!(status(&right), Some(0), "{}", text(&right.stderr));
+    assert!(
+        text(&right.stderr).contains("succeeded (basic auth)"),
+        "{}",
+        text(&right.stderr)
+    );
+    // Without the certificate, the registry is not trusted.
+    let untrusted = ws.run(
+        &["registry", "update", &address, "--password-env", "GOOD_PW"],
+        None,
+    );
+    assert_eq!(status(&untrusted), Some(1));
+    assert!(
+        text(&untrusted.stderr).contains("TLS with https://"),
+        "{}",
+        text(&untrusted.stderr)
+    );
+}

@@ -51,10 +51,48 @@ impl RegistryServer {
         RegistryServer::start_as(auth, false)
     }
 
+    /// An htpasswd registry whose certificate is its own CA, as Docker's registry docs
+    /// make one (`openssl req -x509`: self-signed, `CA:TRUE`); `ca_pem()` is that
+    /// certificate.
+    pub fn start_self_signed() -> RegistryServer {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("certs")).unwrap();
+        openssl(
+            dir.path(),
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.crt",
+            ],
+        );
+        std::fs::copy(
+            dir.path().join("server.crt"),
+            dir.path().join("certs/ca.crt"),
+        )
+        .unwrap();
+        RegistryServer::serve(dir, Auth::Htpasswd, false)
+    }
+
     fn start_as(auth: Auth, client_certificates: bool) -> RegistryServer {
-        let registry = require_tool("docker-registry", "docker-registry");
         let dir = tempfile::tempdir().unwrap();
         make_tls(dir.path());
+        RegistryServer::serve(dir, auth, client_certificates)
+    }
+
+    fn serve(dir: tempfile::TempDir, auth: Auth, client_certificates: bool) -> RegistryServer {
+        let registry = require_tool("docker-registry", "docker-registry");
         if client_certificates {
             make_client_certificate(dir.path());
         }
