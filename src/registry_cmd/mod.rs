@@ -66,6 +66,16 @@ impl std::fmt::Display for Message {
 }
 
 pub fn run(inventory: &Path, command: RegistryCommand, io: Io) -> Result<(), Error> {
+    // An inventory given as a link is worked on where it really is: its include, its
+    // managed file and its secrets sit beside the file, not beside the link.
+    let resolved;
+    let inventory = match std::fs::symlink_metadata(inventory) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            resolved = std::fs::canonicalize(inventory).unwrap_or_else(|_| inventory.to_path_buf());
+            resolved.as_path()
+        }
+        _ => inventory,
+    };
     match command {
         RegistryCommand::Add {
             registry,

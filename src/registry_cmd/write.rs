@@ -45,9 +45,18 @@ pub(super) fn add(
     let now = now_rfc3339();
     let _lock = Lock::acquire(inventory_path)?;
     let (mut file, managed_path, declared) = read_managed(inventory_path)?;
-    if file.position(&address.canonical()).is_some() {
-        return Err(Error::Conflict(format!(
-            "registry {address} was just added by another command; change it with `regforge registry update {address}`"
+    if let Some(at) = file.position(&address.canonical()) {
+        if declared.is_some() {
+            return Err(Error::Conflict(format!(
+                "registry {address} was just added by another command; change it with `regforge registry update {address}`"
+            )));
+        }
+        // In the managed file but not included: an add killed between its two writes.
+        // This add takes its place, and completes the include.
+        let stale = file.registries.remove(at);
+        discard(owned_secret(&stale, inventory_path).as_deref());
+        messages.push(Message::Note(format!(
+            "completing an interrupted `registry add` of {address}"
         )));
     }
     let mut entry = ManagedRegistry {
@@ -137,17 +146,32 @@ pub(super) fn write_managed(
     append_include: bool,
     messages: &mut Vec<Message>,
 ) -> Result<(), Error> {
-    fsio::write_file(managed_path, file.to_text().as_bytes(), 0o600)?;
-    if append_include {
+    let appended = if append_include {
         let text = fs::read_to_string(inventory).map_err(|e| IoError {
             action: "read",
             path: inventory.to_path_buf(),
             reason: io_reason(&e),
         })?;
+        let appended = managed::append_include(&text, managed::DEFAULT_FILE_NAME);
+        // A line appended to a flow-style inventory (`{registries: …}`, JSON) would
+        // break it: check before writing anything.
+        let reads = managed::declared_in(inventory, &appended).ok().flatten();
+        if reads.as_deref() != Some(managed::DEFAULT_FILE_NAME) {
+            return Err(Error::Conflict(format!(
+                "{} is not block-style YAML, so `managed_registries: {}` cannot be appended to it; add that key yourself, then run this again (the inventory and the managed file are unchanged)",
+                inventory.display(),
+                managed::DEFAULT_FILE_NAME
+            )));
+        }
+        Some(appended)
+    } else {
+        None
+    };
+    fsio::write_file(managed_path, file.to_text().as_bytes(), 0o600)?;
+    if let Some(appended) = appended {
         let mode = fs::metadata(inventory)
             .map(|m| m.permissions().mode() & 0o7777)
             .unwrap_or(0o644);
-        let appended = managed::append_include(&text, managed::DEFAULT_FILE_NAME);
         fsio::write_file(inventory, appended.as_bytes(), mode)?;
         messages.push(Message::Done(format!(
             "appended `managed_registries: {}` to {}",

@@ -687,3 +687,81 @@ fn ca_cert_pins_a_self_signed_registry_certificate() {
         text(&untrusted.stderr)
     );
 }
+
+/// The inventory's shape and place are kept: a flow-style (JSON) inventory, which a
+/// line cannot be appended to, is refused before anything is written; an inventory
+/// given as a link is written where it really is; an add killed between its two writes
+/// (the managed file written, the include not yet) is completed by running it again.
+#[test]
+fn add_keeps_flow_style_and_linked_inventories_and_completes_an_interrupted_add() {
+    let add = |dir: &Path, inventory: &str| {
+        regforge_in(
+            dir,
+            &[
+                "-i",
+                inventory,
+                "registry",
+                "add",
+                "quay.io",
+                "robot",
+                "--password-stdin",
+                "--skip-validation",
+            ],
+            &[],
+            Some(b"pw"),
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let json = "{\"registries\": [], \"targets\": []}\n";
+    std::fs::write(dir.path().join("regforge.yaml"), json).unwrap();
+    let out = add(dir.path(), "regforge.yaml");
+    assert_eq!(status(&out), Some(1));
+    assert!(
+        text(&out.stderr).contains("is not block-style YAML"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("regforge.yaml")).unwrap(),
+        json
+    );
+    assert!(!dir.path().join("regforge.registries.yaml").exists());
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("real")).unwrap();
+    std::fs::write(dir.path().join("real/inv.yaml"), "registries: []\n").unwrap();
+    std::os::unix::fs::symlink("real/inv.yaml", dir.path().join("link.yaml")).unwrap();
+    let out = add(dir.path(), "link.yaml");
+    assert_eq!(status(&out), Some(0), "{}", text(&out.stderr));
+    assert!(
+        std::fs::symlink_metadata(dir.path().join("link.yaml"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(dir.path().join("real/inv.yaml"))
+            .unwrap()
+            .contains("managed_registries:")
+    );
+    assert!(dir.path().join("real/regforge.registries.yaml").is_file());
+
+    // Killed between the writes: the managed file holds the registry, the inventory
+    // does not include it yet.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("regforge.yaml"), "registries: []\n").unwrap();
+    std::fs::write(
+        dir.path().join("regforge.registries.yaml"),
+        "registries:\n- address: quay.io\n  username: robot\n  password:\n    file: secrets/quay.io.password\n  created: 2026-01-01T00:00:00Z\n  updated: 2026-01-01T00:00:00Z\n",
+    )
+    .unwrap();
+    let out = add(dir.path(), "regforge.yaml");
+    assert_eq!(status(&out), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("completing an interrupted `registry add` of quay.io"));
+    let list = regforge_in(dir.path(), &["registry", "list"], &[], None);
+    assert!(
+        text(&list.stdout).contains("quay.io"),
+        "{}",
+        text(&list.stdout)
+    );
+}
