@@ -16,6 +16,7 @@ mod ignition;
 mod k3s;
 mod kubelet;
 mod kubernetes;
+mod leaks;
 mod real_tools;
 mod registry_cli;
 mod registry_fields;

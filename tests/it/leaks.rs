@@ -1,0 +1,191 @@
+//! No secret leaks: every fixture is rendered, then every secret of it rotated and the
+//! folder checked with `render --check`; no old or new secret may show on stderr or in the
+//! diff, in any encoding a format writes (raw, JSON or YAML escaped, base64 at any depth,
+//! data URLs). The decoding here is the test's own, not regforge's redactor.
+
+use std::path::Path;
+
+use base64::Engine;
+
+use crate::registry_server::self_signed;
+use crate::support::{cases, copy_tree, read_tree, regforge_in, text};
+
+/// `text` and every text found inside it: base64 runs and data URLs, decoded, to a depth.
+fn views(text: &str, depth: usize, out: &mut Vec<String>) {
+    out.push(text.to_string());
+    if depth == 0 {
+        return;
+    }
+    for url in text.split("data:").skip(1) {
+        let url = url.split(['"', ' ', '\n']).next().unwrap_or_default();
+        let Some((header, payload)) = url.split_once(',') else {
+            continue;
+        };
+        let bytes = if header.ends_with(";base64") {
+            base64::engine::general_purpose::STANDARD
+                .decode(payload)
+                .ok()
+        } else {
+            Some(percent_decode(payload))
+        };
+        if let Some(inner) = bytes.and_then(|b| String::from_utf8(b).ok()) {
+            views(&inner, depth - 1, out);
+        }
+    }
+    let is_b64 = |c: char| c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=';
+    for run in text.split(|c: char| !is_b64(c)).filter(|r| r.len() >= 16) {
+        for start in 0..4 {
+            let run = &run[start.min(run.len())..];
+            let usable = run.trim_end_matches('=').len() / 4 * 4;
+            let Ok(bytes) = base64::engine::general_purpose::STANDARD_NO_PAD.decode(&run[..usable])
+            else {
+                continue;
+            };
+            if let Ok(inner) = String::from_utf8(bytes) {
+                views(&inner, depth - 1, out);
+            }
+        }
+    }
+}
+
+fn percent_decode(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The forms of a secret to look for: itself (each substantial line of a multi-line
+/// one), and JSON-escaped.
+fn forms(secret: &str) -> Vec<String> {
+    let mut out: Vec<String> = if secret.contains('\n') {
+        secret
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.len() >= 12 && !l.starts_with("-----"))
+            .map(String::from)
+            .collect()
+    } else {
+        vec![secret.to_string()]
+    };
+    let json = serde_json::to_string(secret).unwrap();
+    out.push(json[1..json.len() - 1].to_string());
+    out
+}
+
+/// The case's secrets: its `secrets/` files (without their final line break) and its
+/// private keys.
+fn secrets_of(dir: &Path) -> Vec<String> {
+    read_tree(dir)
+        .into_iter()
+        .filter(|(p, _)| p.starts_with("secrets") || p.to_string_lossy().ends_with("key.pem"))
+        .filter(|(p, _)| !p.ends_with(".gitignore"))
+        .map(|(_, b)| {
+            let s = String::from_utf8(b).unwrap();
+            s.strip_suffix('\n').map(String::from).unwrap_or(s)
+        })
+        .collect()
+}
+
+/// Gives every secret of the case a new value; private keys a new key and certificate.
+fn rotate(dir: &Path) {
+    for (path, _) in read_tree(dir) {
+        let full = dir.join(&path);
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if path.starts_with("secrets") && name != ".gitignore" {
+            std::fs::write(&full, format!("rotated-{name}-Qx7Vb2\n")).unwrap();
+        } else if name.ends_with("key.pem") {
+            let cert = name.replace("-key.pem", ".pem");
+            let folder = full.parent().unwrap();
+            self_signed(folder, "/CN=rotated", &name, &cert);
+        }
+    }
+}
+
+/// The certificates of the case: public, though an EC key's last line (its public key)
+/// shows in its certificate too.
+fn certificates(dir: &Path) -> String {
+    read_tree(dir)
+        .into_iter()
+        .filter(|(p, _)| {
+            p.extension().is_some_and(|e| e == "pem") && !p.to_string_lossy().ends_with("key.pem")
+        })
+        .map(|(_, b)| String::from_utf8(b).unwrap())
+        .collect()
+}
+
+fn assert_no_leak(what: &str, output: &str, secrets: &[String], public: &str) {
+    let mut all = Vec::new();
+    views(output, 4, &mut all);
+    for secret in secrets {
+        for form in forms(secret) {
+            if public.contains(&form) {
+                continue;
+            }
+            assert!(
+                !all.iter().any(|v| v.contains(&form)),
+                "{what}: a secret ({} characters) leaked in:\n{output}",
+                form.len()
+            );
+        }
+    }
+}
+
+#[test]
+fn no_secret_of_any_fixture_shows_on_stderr_or_in_a_drift_diff() {
+    let mut checked = 0;
+    for case in cases() {
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(&case, dir.path());
+        let old = secrets_of(dir.path());
+        let mut public = certificates(dir.path());
+        let render = regforge_in(dir.path(), &["render", "--out-dir", "out"], &[], None);
+        assert!(
+            render.status.success(),
+            "{}: {}",
+            case.display(),
+            text(&render.stderr)
+        );
+        assert_no_leak("render's stderr", &text(&render.stderr), &old, &public);
+        assert_no_leak("render's stdout", &text(&render.stdout), &old, &public);
+        rotate(dir.path());
+        let new = secrets_of(dir.path());
+        public.push_str(&certificates(dir.path()));
+        let check = regforge_in(
+            dir.path(),
+            &["render", "--check", "--out-dir", "out"],
+            &[],
+            None,
+        );
+        assert_eq!(
+            check.status.code(),
+            Some(1),
+            "{}: {}",
+            case.display(),
+            text(&check.stderr)
+        );
+        let both: Vec<String> = old.iter().chain(&new).cloned().collect();
+        let what = format!("{}: --check", case.display());
+        assert_no_leak(&what, &text(&check.stdout), &both, &public);
+        assert_no_leak(&what, &text(&check.stderr), &both, &public);
+        let list = regforge_in(dir.path(), &["registry", "list", "--json"], &[], None);
+        assert_no_leak("registry list", &text(&list.stdout), &both, &public);
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} fixtures");
+}
