@@ -32,3 +32,4 @@ pub(crate) mod registry_cmd;
 pub(crate) mod terraform;
 
 pub use error::Error;
+pub use pipeline::render_text;

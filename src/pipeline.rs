@@ -49,6 +49,23 @@ impl RenderedTarget {
     }
 }
 
+/// Validates inventory text (named `path` in messages; relative files from its folder)
+/// and renders every target in memory, verified, as `render` would write them: each
+/// file by its path under the output folder. For embedding, fuzzing and property tests.
+pub fn render_text(
+    path: &std::path::Path,
+    text: &str,
+    env: EnvLookup,
+) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
+    let (inventory, _) = inventory::parse(path, text)?;
+    let options = render::Options::default();
+    Ok(render_targets(&inventory, &[], env, &options)?
+        .into_iter()
+        .flat_map(RenderedTarget::into_outputs)
+        .map(|f| (f.path, f.bytes))
+        .collect())
+}
+
 /// Renders the named targets (all when `names` is empty), fully in memory and verified.
 pub fn render_targets(
     inventory: &Inventory,

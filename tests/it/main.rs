@@ -21,6 +21,7 @@ mod real_tools;
 mod registry_cli;
 mod registry_fields;
 mod registry_server;
+mod roundtrip;
 mod skopeo;
 mod snapshots;
 mod support;
