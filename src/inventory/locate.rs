@@ -31,7 +31,7 @@ impl SourceMap {
         let file = Arc::new(file.to_path_buf());
         let root =
             yaml::parse(text, Limits::for_text(text)).map_err(|e| InventoryError::Invalid {
-                origin: origin(&file, e.mark, ""),
+                origin: origin(&file, e.mark, &e.path),
                 message: e.message,
             })?;
         Ok(SourceMap {

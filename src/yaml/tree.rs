@@ -70,6 +70,8 @@ impl Limits {
 pub struct ParseError {
     pub mark: Mark,
     pub message: String,
+    /// Where in the document it happened, as `registries[0].password`; empty at the top.
+    pub path: String,
 }
 
 impl fmt::Display for ParseError {
@@ -84,6 +86,7 @@ fn error(mark: Mark, message: impl Into<String>) -> ParseError {
     ParseError {
         mark,
         message: message.into(),
+        path: String::new(),
     }
 }
 
@@ -306,9 +309,39 @@ impl<'t> Builder<'t> {
         }
     }
 
+    /// Reads the document; a problem carries the path of the node being built.
+    fn run(&mut self) -> Result<Option<Node>, Stop> {
+        self.read().map_err(|mut stop| {
+            let (Stop::Failed(e) | Stop::FlowOverflow(e, _) | Stop::TabAfterColon(e)) = &mut stop;
+            e.path = self.path();
+            stop
+        })
+    }
+
+    /// The path of what is being built: a key for each mapping waiting for its value,
+    /// an index for each sequence.
+    fn path(&self) -> String {
+        let mut path = String::new();
+        for frame in &self.stack {
+            match &frame.items {
+                Items::Sequence(items) => path.push_str(&format!("[{}]", items.len())),
+                Items::Mapping(_, Some(key)) => {
+                    if let Value::Scalar(scalar) = &key.value {
+                        if !path.is_empty() {
+                            path.push('.');
+                        }
+                        path.push_str(&scalar.text);
+                    }
+                }
+                Items::Mapping(_, None) => {}
+            }
+        }
+        path
+    }
+
     /// Pulls events one at a time so every bound stops the read at its first
     /// breach instead of after the parser has seen the whole input.
-    fn run(&mut self) -> Result<Option<Node>, Stop> {
+    fn read(&mut self) -> Result<Option<Node>, Stop> {
         let mut root = None;
         let mut documents = 0;
         loop {

@@ -54,7 +54,11 @@ fn project_yaml_files_read_the_same() {
     );
     let mut compared = 0;
     for file in &files {
-        // tests/bad_inputs/not-utf8 is not text on purpose.
+        // tests/bad_inputs holds what regforge refuses on purpose (a non-UTF-8 file, a
+        // duplicate key serde_norway lets through).
+        if file.components().any(|c| c.as_os_str() == "bad_inputs") {
+            continue;
+        }
         let Ok(text) = std::fs::read_to_string(file) else {
             continue;
         };
