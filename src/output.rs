@@ -46,9 +46,33 @@ fn resolved(path: &Path) -> Option<PathBuf> {
     Some(folder.canonicalize().ok()?.join(path.file_name()?))
 }
 
+/// The first part of `relative` under `out_dir` that is a symbolic link, if any.
+pub fn link_within(out_dir: &Path, relative: &Path) -> Option<PathBuf> {
+    let mut at = PathBuf::new();
+    for part in relative.components() {
+        at.push(part);
+        let meta = std::fs::symlink_metadata(out_dir.join(&at)).ok()?;
+        if meta.file_type().is_symlink() {
+            return Some(at);
+        }
+    }
+    None
+}
+
 /// Writes every file under `out_dir`, all or nothing: files are 0600 and new folders
-/// 0700, because the outputs hold credentials.
+/// 0700, because the outputs hold credentials. A symbolic link where a file or its
+/// folder goes is refused before anything is written: writing through it would put
+/// credentials wherever it points.
 pub fn write_tree(out_dir: &Path, files: &[OutputFile]) -> Result<(), IoError> {
+    for file in files {
+        if let Some(link) = link_within(out_dir, &file.path) {
+            return Err(IoError {
+                action: "write",
+                path: out_dir.join(link),
+                reason: "it is a symbolic link; regforge does not write through links in the output folder (nothing was written)".into(),
+            });
+        }
+    }
     let mut batch = Batch::new(out_dir);
     for file in files {
         batch.stage(&file.path, &file.bytes)?;

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use similar::{ChangeTag, TextDiff};
 
-use super::OutputFile;
 use super::redact::{Redactor, block_secret_lines};
+use super::{OutputFile, link_within};
 use crate::fsio::{IoError, io_reason};
 
 /// The outcome of a comparison: the diff to print, and how many files differ.
@@ -125,19 +125,6 @@ enum Entry<'a> {
     Link,
     /// A temporary file of a render that was killed.
     Temp,
-}
-
-/// The first part of `relative` under `out_dir` that is a symbolic link, if any.
-fn link_within(out_dir: &Path, relative: &Path) -> Option<PathBuf> {
-    let mut at = PathBuf::new();
-    for part in relative.components() {
-        at.push(part);
-        let meta = fs::symlink_metadata(out_dir.join(&at)).ok()?;
-        if meta.file_type().is_symlink() {
-            return Some(at);
-        }
-    }
-    None
 }
 
 /// regforge's temporary files anywhere under `out_dir`, left by a killed render.

@@ -119,3 +119,40 @@ fn a_render_that_fails_half_way_changes_nothing() {
         Vec::<std::path::PathBuf>::new()
     );
 }
+
+/// A symbolic link in the output folder, where a file or its folder goes, is refused
+/// before anything is written: writing through it would put credentials where it points.
+#[test]
+fn a_link_in_the_output_folder_is_not_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("regforge.yaml");
+    std::fs::write(
+        &inventory,
+        "registries:\n  - {address: quay.io, username: u, password: {env: PW}}\ntargets:\n  - {name: rkt, format: rkt-auth}\n  - {name: config, format: docker-config}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, out.join("rkt")).unwrap();
+    let result = crate::support::regforge(
+        &[
+            "-i",
+            inventory.to_str().unwrap(),
+            "render",
+            "--out-dir",
+            out.to_str().unwrap(),
+        ],
+        &[("PW", "pw")],
+        None,
+    );
+    assert_eq!(result.status.code(), Some(1));
+    let stderr = text(&result.stderr);
+    assert!(
+        stderr.contains("is a symbolic link; regforge does not write through links"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    assert!(!out.join("config.json").exists(), "nothing is written");
+}
