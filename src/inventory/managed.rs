@@ -79,6 +79,14 @@ fn secret_ref_out<S: Serializer>(value: &Option<SecretRef>, s: S) -> Result<S::O
             m.serialize_entry("file", &path.to_string_lossy())?;
             m.end()
         }
+        Some(SecretRef::Exec(exec)) => {
+            let mut m = s.serialize_map(Some(2))?;
+            m.serialize_entry("exec", &exec.argv)?;
+            if exec.timeout_seconds != crate::model::Exec::DEFAULT_TIMEOUT_SECONDS {
+                m.serialize_entry("timeout", &exec.timeout_seconds)?;
+            }
+            m.end()
+        }
     }
 }
 

@@ -12,7 +12,7 @@ pub use hash::Sha512Hash;
 pub use mirror::MirrorUrl;
 pub use mode::FileMode;
 pub use origin::Origin;
-pub use secret::{Secret, SecretRef};
+pub use secret::{Exec, Secret, SecretRef};
 
 /// How a document reaches the node inside a provisioning config.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

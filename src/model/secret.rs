@@ -11,6 +11,20 @@ pub enum SecretRef {
     Literal(Secret),
     Env(String),
     File(PathBuf),
+    /// A program's standard output: `{exec: [program, arg, …], timeout: SECONDS}`.
+    Exec(Exec),
+}
+
+/// A program to run for a secret, as argv (no shell), with its time bound.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Exec {
+    pub argv: Vec<String>,
+    pub timeout_seconds: u64,
+}
+
+impl Exec {
+    /// How long a program may run when the inventory does not say.
+    pub const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
 }
 
 /// A secret value. Its `Debug` never shows the value, so it cannot leak into a message by accident.
@@ -33,7 +47,7 @@ impl fmt::Debug for Secret {
     }
 }
 
-const SECRET_FORMS: &str = "a string, {env: NAME} or {file: PATH}";
+const SECRET_FORMS: &str = "a string, {env: NAME}, {file: PATH} or {exec: [PROGRAM, ARG…]}";
 
 impl<'de> serde::Deserialize<'de> for SecretRef {
     // Hand-written so that a wrong value is described by its type only: serde's
@@ -76,12 +90,15 @@ impl<'de> serde::Deserialize<'de> for SecretRef {
                 let key: String = map
                     .next_key()?
                     .ok_or_else(|| wrong::<A::Error>("an empty mapping"))?;
-                // Only `env` and `file` are named back: any other key may be the secret
-                // itself, written as `{VALUE}` (a YAML mapping with that one key).
-                if key != "env" && key != "file" {
+                // Only `env`, `file` and `exec` are named back: any other key may be the
+                // secret itself, written as `{VALUE}` (a YAML mapping with that one key).
+                if key != "env" && key != "file" && key != "exec" {
                     return Err(A::Error::custom(format!(
                         "a mapping with an unknown key (not shown: it may be the secret, written as {{VALUE}}); expected {SECRET_FORMS}"
                     )));
+                }
+                if key == "exec" {
+                    return exec(map);
                 }
                 let value: String = map
                     .next_value()
@@ -100,4 +117,31 @@ impl<'de> serde::Deserialize<'de> for SecretRef {
         }
         deserializer.deserialize_any(RefVisitor)
     }
+}
+
+/// The rest of an `{exec: [...], timeout: N}` mapping, after its `exec` key.
+fn exec<'de, A: MapAccess<'de>>(mut map: A) -> Result<SecretRef, A::Error> {
+    let argv: Vec<String> = map
+        .next_value()
+        .map_err(|_| A::Error::custom("`exec` takes a list of strings: [PROGRAM, ARG…]"))?;
+    if argv.first().is_none_or(|program| program.is_empty()) {
+        return Err(A::Error::custom("`exec` needs a program: [PROGRAM, ARG…]"));
+    }
+    let mut timeout_seconds = Exec::DEFAULT_TIMEOUT_SECONDS;
+    while let Some(key) = map.next_key::<String>()? {
+        if key != "timeout" {
+            return Err(A::Error::custom(format!(
+                "`{key}` is not an `exec` setting; accepted: timeout (seconds)"
+            )));
+        }
+        timeout_seconds = map
+            .next_value::<u64>()
+            .ok()
+            .filter(|&t| t > 0)
+            .ok_or_else(|| A::Error::custom("`timeout` is a number of seconds, 1 or more"))?;
+    }
+    Ok(SecretRef::Exec(Exec {
+        argv,
+        timeout_seconds,
+    }))
 }

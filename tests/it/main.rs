@@ -9,6 +9,7 @@ mod determinism;
 mod docs;
 mod documents;
 mod errors;
+mod exec;
 mod exit_codes;
 mod fleet;
 mod golden;

@@ -1,4 +1,6 @@
-//! Secret references (`{env}`, `{file}`, literal) and TLS files, resolved into what documents are made from.
+//! Secret references (`{env}`, `{file}`, `{exec}`, literal) and TLS files, resolved into what documents are made from.
+
+mod exec;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -201,6 +203,7 @@ pub fn resolve(
             raw.into_string()
                 .map_err(|_| fail(format!("environment variable {name} is not valid UTF-8")))?
         }
+        SecretRef::Exec(exec) => strip_one_line_break(exec::run(exec, base_dir).map_err(fail)?),
         SecretRef::File(path) => {
             let full = base_dir.join(path);
             let bytes = std::fs::read(&full).map_err(|e| {
