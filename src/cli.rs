@@ -213,6 +213,12 @@ pub struct PasswordArgs {
     /// Folder for --password-stdin files, relative to the inventory's folder
     #[arg(long, value_name = "DIR", default_value = "secrets")]
     pub secrets_dir: PathBuf,
+    /// With --password-stdin: store the password encrypted to this age recipient (age1…), not in plaintext
+    #[arg(long, value_name = "RECIPIENT", requires_all = ["password_stdin", "age_identity"])]
+    pub encrypt_to: Option<String>,
+    /// With --encrypt-to: the age identity file that decrypts it when rendering
+    #[arg(long, value_name = "FILE", requires = "encrypt_to")]
+    pub age_identity: Option<PathBuf>,
     /// Refused: a password on the command line leaks into shell history and `ps`
     #[arg(long, short = 'p', value_name = "PASSWORD", hide = true)]
     pub password: Option<String>,

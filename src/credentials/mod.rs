@@ -204,6 +204,22 @@ pub fn resolve(
                 .map_err(|_| fail(format!("environment variable {name} is not valid UTF-8")))?
         }
         SecretRef::Exec(exec) => strip_one_line_break(exec::run(exec, base_dir).map_err(fail)?),
+        // Debian's `age`, through the same bounded, once-per-argv runner; the secret
+        // reaches regforge on a pipe, never in an argument.
+        SecretRef::Age { file, identity } => {
+            let path = |p: &Path| base_dir.join(p).to_string_lossy().into_owned();
+            let decrypt = crate::model::Exec {
+                argv: vec![
+                    "age".into(),
+                    "--decrypt".into(),
+                    "--identity".into(),
+                    path(identity),
+                    path(file),
+                ],
+                timeout_seconds: crate::model::Exec::DEFAULT_TIMEOUT_SECONDS,
+            };
+            strip_one_line_break(exec::run(&decrypt, base_dir).map_err(fail)?)
+        }
         SecretRef::File(path) => {
             let full = base_dir.join(path);
             let bytes = std::fs::read(&full).map_err(|e| {

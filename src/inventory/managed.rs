@@ -79,6 +79,12 @@ fn secret_ref_out<S: Serializer>(value: &Option<SecretRef>, s: S) -> Result<S::O
             m.serialize_entry("file", &path.to_string_lossy())?;
             m.end()
         }
+        Some(SecretRef::Age { file, identity }) => {
+            let mut m = s.serialize_map(Some(2))?;
+            m.serialize_entry("age", &file.to_string_lossy())?;
+            m.serialize_entry("identity", &identity.to_string_lossy())?;
+            m.end()
+        }
         Some(SecretRef::Exec(exec)) => {
             let mut m = s.serialize_map(Some(2))?;
             m.serialize_entry("exec", &exec.argv)?;

@@ -63,8 +63,13 @@ impl Inventory {
                 Some(Login::Helper { aws: None, .. }) | None => Vec::new(),
             };
             for secret in secrets {
-                if let crate::credentials::SecretRef::File(path) = &secret.reference {
-                    out.push(folder.join(path));
+                match &secret.reference {
+                    crate::credentials::SecretRef::File(path) => out.push(folder.join(path)),
+                    crate::credentials::SecretRef::Age { file, identity } => {
+                        out.push(folder.join(file));
+                        out.push(folder.join(identity));
+                    }
+                    _ => {}
                 }
             }
             let tls = &r.tls;

@@ -13,6 +13,11 @@ pub enum SecretRef {
     File(PathBuf),
     /// A program's standard output: `{exec: [program, arg, …], timeout: SECONDS}`.
     Exec(Exec),
+    /// An age-encrypted file and the identity that decrypts it: `{age: FILE, identity: FILE}`.
+    Age {
+        file: PathBuf,
+        identity: PathBuf,
+    },
 }
 
 /// A program to run for a secret, as argv (no shell), with its time bound.
@@ -47,7 +52,8 @@ impl fmt::Debug for Secret {
     }
 }
 
-const SECRET_FORMS: &str = "a string, {env: NAME}, {file: PATH} or {exec: [PROGRAM, ARG…]}";
+const SECRET_FORMS: &str =
+    "a string, {env: NAME}, {file: PATH}, {exec: [PROGRAM, ARG…]} or {age: FILE, identity: FILE}";
 
 impl<'de> serde::Deserialize<'de> for SecretRef {
     // Hand-written so that a wrong value is described by its type only: serde's
@@ -92,13 +98,16 @@ impl<'de> serde::Deserialize<'de> for SecretRef {
                     .ok_or_else(|| wrong::<A::Error>("an empty mapping"))?;
                 // Only `env`, `file` and `exec` are named back: any other key may be the
                 // secret itself, written as `{VALUE}` (a YAML mapping with that one key).
-                if key != "env" && key != "file" && key != "exec" {
+                if !["env", "file", "exec", "age", "identity"].contains(&key.as_str()) {
                     return Err(A::Error::custom(format!(
                         "a mapping with an unknown key (not shown: it may be the secret, written as {{VALUE}}); expected {SECRET_FORMS}"
                     )));
                 }
                 if key == "exec" {
                     return exec(map);
+                }
+                if key == "age" || key == "identity" {
+                    return age(key, map);
                 }
                 let value: String = map
                     .next_value()
@@ -117,6 +126,33 @@ impl<'de> serde::Deserialize<'de> for SecretRef {
         }
         deserializer.deserialize_any(RefVisitor)
     }
+}
+
+/// The rest of an `{age: FILE, identity: FILE}` mapping, after its first key.
+fn age<'de, A: MapAccess<'de>>(first: String, mut map: A) -> Result<SecretRef, A::Error> {
+    let both = || {
+        A::Error::custom(
+            "write {age: FILE, identity: FILE}: the encrypted file and the identity that decrypts it",
+        )
+    };
+    let first_value: String = map.next_value().map_err(|_| both())?;
+    let other = if first == "age" { "identity" } else { "age" };
+    let second_value: String = match map.next_key::<String>()? {
+        Some(key) if key == other => map.next_value().map_err(|_| both())?,
+        _ => return Err(both()),
+    };
+    if map.next_key::<String>()?.is_some() {
+        return Err(both());
+    }
+    let (file, identity) = if first == "age" {
+        (first_value, second_value)
+    } else {
+        (second_value, first_value)
+    };
+    Ok(SecretRef::Age {
+        file: PathBuf::from(file),
+        identity: PathBuf::from(identity),
+    })
 }
 
 /// The rest of an `{exec: [...], timeout: N}` mapping, after its `exec` key.

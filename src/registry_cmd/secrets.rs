@@ -11,10 +11,18 @@ pub(super) fn refuse_password_argument(given: bool) -> Result<(), Error> {
     Ok(())
 }
 
-/// The password as given: a reference to store, or (stdin) a value still to be stored.
+/// The password as given: a reference to store, or (stdin) a value still to be stored,
+/// in plaintext or age-encrypted.
 pub(super) enum PasswordChoice {
     Reference(SecretRef),
-    Stdin(Secret),
+    Stdin(Secret, Option<AgeTarget>),
+}
+
+/// Whom a stored password is encrypted to, and the identity (relative to the inventory)
+/// that decrypts it.
+pub(super) struct AgeTarget {
+    pub recipient: String,
+    pub identity: PathBuf,
 }
 
 pub(super) fn password_choice(
@@ -32,7 +40,14 @@ pub(super) fn password_choice(
                 "--password-stdin read an empty password".into(),
             ));
         }
-        return Ok(Some(PasswordChoice::Stdin(Secret::new(text))));
+        let age = match (&args.encrypt_to, &args.age_identity) {
+            (Some(recipient), Some(identity)) => Some(AgeTarget {
+                recipient: recipient.clone(),
+                identity: relative_to_inventory(inventory, identity),
+            }),
+            _ => None,
+        };
+        return Ok(Some(PasswordChoice::Stdin(Secret::new(text), age)));
     }
     if let Some(var) = &args.password_env {
         if var.is_empty() || var.contains('=') {
@@ -74,7 +89,8 @@ pub(super) fn store_secret(
     inventory: &Path,
     secrets_dir: &Path,
     address: &str,
-    secret: &Secret,
+    bytes: &[u8],
+    extension: &str,
     messages: &mut Vec<Message>,
 ) -> Result<PathBuf, Error> {
     let folder = inventory_folder(inventory).join(secrets_dir);
@@ -93,11 +109,11 @@ pub(super) fn store_secret(
     let stem = secret_file_stem(address);
     for n in 0u32.. {
         let name = match n {
-            0 => format!("{stem}.password"),
-            n => format!("{stem}-{n}.password"),
+            0 => format!("{stem}.{extension}"),
+            n => format!("{stem}-{n}.{extension}"),
         };
         let path = folder.join(&name);
-        if fsio::create_new(&path, secret.expose().as_bytes(), 0o600)? {
+        if fsio::create_new(&path, bytes, 0o600)? {
             messages.push(Message::Done(format!(
                 "stored the password in {} (mode 0600)",
                 path.display()
@@ -129,7 +145,7 @@ pub(super) fn secret_of(
     env: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<Secret, Error> {
     match choice {
-        PasswordChoice::Stdin(secret) => Ok(secret.clone()),
+        PasswordChoice::Stdin(secret, _) => Ok(secret.clone()),
         PasswordChoice::Reference(reference) => {
             let flag = match reference {
                 SecretRef::Env(_) => "--password-env",
@@ -166,6 +182,39 @@ pub(super) fn resolve(
 pub(super) fn owned_secret(entry: &ManagedRegistry, inventory: &Path) -> Option<PathBuf> {
     match (&entry.password, entry.managed_secret) {
         (Some(SecretRef::File(rel)), true) => Some(inventory_folder(inventory).join(rel)),
+        (Some(SecretRef::Age { file, .. }), true) => Some(inventory_folder(inventory).join(file)),
         _ => None,
     }
+}
+
+/// The password encrypted with Debian's `age` to `recipient`; the password goes in on a
+/// pipe, never as an argument.
+pub(super) fn age_encrypt(secret: &Secret, recipient: &str) -> Result<Vec<u8>, Error> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("age")
+        .args(["--encrypt", "--recipient", recipient])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            Error::Input(format!(
+                "--encrypt-to runs `age`, which cannot be started: {} (install age)",
+                crate::fsio::io_reason(&e)
+            ))
+        })?;
+    let mut stdin = child.stdin.take().expect("piped");
+    let written = stdin.write_all(secret.expose().as_bytes());
+    drop(stdin);
+    let out = child
+        .wait_with_output()
+        .map_err(|e| Error::Input(format!("`age` failed: {}", crate::fsio::io_reason(&e))))?;
+    if written.is_err() || !out.status.success() {
+        return Err(Error::Input(format!(
+            "`age` could not encrypt to `{recipient}`: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(out.stdout)
 }

@@ -207,10 +207,35 @@ pub(super) fn apply(
             entry.password = Some(reference.clone());
             entry.managed_secret = false;
         }
-        Some(PasswordChoice::Stdin(secret)) => {
-            let rel = store_secret(inventory, secrets_dir, &entry.address, secret, messages)?;
+        Some(PasswordChoice::Stdin(secret, None)) => {
+            let bytes = secret.expose().as_bytes();
+            let rel = store_secret(
+                inventory,
+                secrets_dir,
+                &entry.address,
+                bytes,
+                "password",
+                messages,
+            )?;
             written = Some(inventory_folder(inventory).join(&rel));
             entry.password = Some(SecretRef::File(rel));
+            entry.managed_secret = true;
+        }
+        Some(PasswordChoice::Stdin(secret, Some(age))) => {
+            let sealed = age_encrypt(secret, &age.recipient)?;
+            let rel = store_secret(
+                inventory,
+                secrets_dir,
+                &entry.address,
+                &sealed,
+                "password.age",
+                messages,
+            )?;
+            written = Some(inventory_folder(inventory).join(&rel));
+            entry.password = Some(SecretRef::Age {
+                file: rel,
+                identity: age.identity.clone(),
+            });
             entry.managed_secret = true;
         }
     }

@@ -88,7 +88,7 @@ fn wrong_type_of_a_secret_does_not_echo_it() {
         "registries:\n  - address: quay.io\n    username: robot\n    password: [{SECRET}]\n"
     );
     let stderr = render_bad(&inventory);
-    assert!(stderr.contains("regforge.yaml:4:15: registries[0].password: expected a string, {env: NAME}, {file: PATH} or {exec: [PROGRAM, ARG…]}, found a list"), "{stderr}");
+    assert!(stderr.contains("regforge.yaml:4:15: registries[0].password: expected a string, {env: NAME}, {file: PATH}, {exec: [PROGRAM, ARG…]} or {age: FILE, identity: FILE}, found a list"), "{stderr}");
 }
 
 #[test]

@@ -158,3 +158,128 @@ fn exec_is_written_as_a_list_and_checked() {
         );
     }
 }
+
+/// `{age: FILE, identity: FILE}`: a password encrypted by Debian's `age` to a key the test
+/// makes with `age-keygen` is decrypted; another identity is refused with age's words.
+#[test]
+fn age_encrypted_secrets_decrypt_with_their_identity() {
+    use std::process::{Command, Stdio};
+    let age = crate::support::require_tool("age", "age");
+    let keygen = crate::support::require_tool("age-keygen", "age");
+    let dir = tempfile::tempdir().unwrap();
+    for key in ["key.txt", "other.txt"] {
+        let out = Command::new(&keygen)
+            .arg("-o")
+            .arg(dir.path().join(key))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let public = std::fs::read_to_string(dir.path().join("key.txt")).unwrap();
+    let recipient = public
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap();
+    let mut encrypt = Command::new(&age)
+        .args(["--encrypt", "--recipient", recipient, "--output"])
+        .arg(dir.path().join("quay.password.age"))
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    encrypt
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"age-protected-pw\n")
+        .unwrap();
+    assert!(encrypt.wait().unwrap().success());
+    inventory(
+        dir.path(),
+        "  - {address: quay.io, username: robot, password: {age: quay.password.age, identity: key.txt}}\n",
+    );
+    let out = render(dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let config: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    use base64::Engine;
+    let auth = base64::engine::general_purpose::STANDARD
+        .decode(config["auths"]["quay.io"]["auth"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(auth, b"robot:age-protected-pw");
+    inventory(
+        dir.path(),
+        "  - {address: quay.io, username: robot, password: {identity: other.txt, age: quay.password.age}}\n",
+    );
+    let out = render(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("registries[0].password: `age` failed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no identity matched"), "{stderr}");
+}
+
+/// `registry add --encrypt-to`: the password from stdin is stored age-encrypted, never in
+/// plaintext, the managed entry names the file and identity, and render decrypts it.
+#[test]
+fn registry_add_stores_a_password_encrypted_to_an_age_recipient() {
+    let keygen = crate::support::require_tool("age-keygen", "age");
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(&keygen)
+        .arg("-o")
+        .arg(dir.path().join("key.txt"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let key = std::fs::read_to_string(dir.path().join("key.txt")).unwrap();
+    let recipient = key
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap();
+    std::fs::write(dir.path().join("regforge.yaml"), "registries: []\n").unwrap();
+    let add = regforge_in(
+        dir.path(),
+        &[
+            "registry",
+            "add",
+            "quay.io",
+            "robot",
+            "--password-stdin",
+            "--skip-validation",
+            "--encrypt-to",
+            recipient,
+            "--age-identity",
+            "key.txt",
+        ],
+        &[],
+        Some(b"sealed-pw-4711\n"),
+    );
+    assert_eq!(add.status.code(), Some(0), "{}", text(&add.stderr));
+    let managed = std::fs::read_to_string(dir.path().join("regforge.registries.yaml")).unwrap();
+    assert!(
+        managed.contains("age: secrets/quay.io.password.age")
+            && managed.contains("identity: key.txt"),
+        "{managed}"
+    );
+    for (path, bytes) in crate::support::read_tree(dir.path()) {
+        assert!(
+            !bytes.windows(14).any(|w| w == b"sealed-pw-4711"),
+            "{} holds the password in plaintext",
+            path.display()
+        );
+    }
+    let mut inventory = std::fs::read_to_string(dir.path().join("regforge.yaml")).unwrap();
+    inventory.push_str("targets:\n  - {name: config, format: docker-config}\n");
+    std::fs::write(dir.path().join("regforge.yaml"), inventory).unwrap();
+    let out = render(dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("cm9ib3Q6c2VhbGVkLXB3LTQ3MTE="),
+        "{}",
+        text(&out.stdout)
+    );
+    let delete = regforge_in(dir.path(), &["registry", "delete", "quay.io"], &[], None);
+    assert_eq!(delete.status.code(), Some(0), "{}", text(&delete.stderr));
+    assert!(!dir.path().join("secrets/quay.io.password.age").exists());
+}
