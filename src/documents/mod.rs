@@ -8,6 +8,7 @@ mod crio_config;
 mod docker_config;
 mod dockercfg;
 mod drone;
+mod gitlab;
 mod go_json;
 mod k3s;
 mod kubelet_config;
@@ -236,7 +237,7 @@ impl DocFile {
 }
 
 /// Every document kind, in the order messages list them.
-pub static DOCUMENTS: [&dyn Kind; 19] = [
+pub static DOCUMENTS: [&dyn Kind; 20] = [
     &docker_config::DockerConfig,
     &dockercfg::Dockercfg,
     &containers_auth::ContainersAuth,
@@ -256,6 +257,7 @@ pub static DOCUMENTS: [&dyn Kind; 19] = [
     &crio_config::CrioConfig,
     &kubelet_config::KubeletConfig,
     &kubelet_credential_provider::KubeletCredentialProvider,
+    &gitlab::GitlabDockerAuthConfig,
 ];
 
 /// A document kind, as the inventory names it.
@@ -569,7 +571,7 @@ mod tests {
         let err = lookup("kube").unwrap_err();
         assert_eq!(
             err,
-            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries, talos, registries-conf, certs-d, crio-config, kubelet-config, kubelet-credential-provider"
+            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries, talos, registries-conf, certs-d, crio-config, kubelet-config, kubelet-credential-provider, gitlab-docker-auth-config"
         );
     }
 }

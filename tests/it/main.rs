@@ -12,6 +12,7 @@ mod errors;
 mod exec;
 mod exit_codes;
 mod fleet;
+mod gitlab;
 mod golden;
 mod ignition;
 mod k3s;
