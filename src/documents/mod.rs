@@ -17,6 +17,7 @@ mod kubernetes_secret;
 mod marathon;
 mod mesos;
 mod node;
+mod nomad;
 mod parts;
 mod registries_conf;
 mod rkt;
@@ -237,7 +238,7 @@ impl DocFile {
 }
 
 /// Every document kind, in the order messages list them.
-pub static DOCUMENTS: [&dyn Kind; 20] = [
+pub static DOCUMENTS: [&dyn Kind; 21] = [
     &docker_config::DockerConfig,
     &dockercfg::Dockercfg,
     &containers_auth::ContainersAuth,
@@ -258,6 +259,7 @@ pub static DOCUMENTS: [&dyn Kind; 20] = [
     &kubelet_config::KubeletConfig,
     &kubelet_credential_provider::KubeletCredentialProvider,
     &gitlab::GitlabDockerAuthConfig,
+    &nomad::NomadDockerPlugin,
 ];
 
 /// A document kind, as the inventory names it.
@@ -571,7 +573,7 @@ mod tests {
         let err = lookup("kube").unwrap_err();
         assert_eq!(
             err,
-            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries, talos, registries-conf, certs-d, crio-config, kubelet-config, kubelet-credential-provider, gitlab-docker-auth-config"
+            "unknown document `kube`; accepted: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries, talos, registries-conf, certs-d, crio-config, kubelet-config, kubelet-credential-provider, gitlab-docker-auth-config, nomad-docker-plugin"
         );
     }
 }

@@ -246,7 +246,7 @@ fn document_help_lists_the_kinds_and_their_option_blocks() {
     assert!(out.status.success());
     let help = text(&out.stdout);
     assert!(
-        help.ends_with("\nDocuments: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries, talos, registries-conf, certs-d, crio-config, kubelet-config, kubelet-credential-provider, gitlab-docker-auth-config.\n--set takes the keys of the document's options block in the inventory\n(secret:, rkt:, marathon:, containerd:, talos:, crio:, credential_provider:; see docs/inventory.md).\n"),
+        help.ends_with("\nDocuments: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries, talos, registries-conf, certs-d, crio-config, kubelet-config, kubelet-credential-provider, gitlab-docker-auth-config, nomad-docker-plugin.\n--set takes the keys of the document's options block in the inventory\n(secret:, rkt:, marathon:, containerd:, talos:, crio:, credential_provider:, nomad:; see docs/inventory.md).\n"),
         "{help}"
     );
 }

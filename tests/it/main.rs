@@ -19,6 +19,7 @@ mod k3s;
 mod kubelet;
 mod kubernetes;
 mod leaks;
+mod nomad;
 mod real_tools;
 mod registry_cli;
 mod registry_fields;
