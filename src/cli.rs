@@ -102,6 +102,19 @@ pub enum Command {
         after_help = "Examples:\n  data \"external\" \"regforge\" {\n    program = [\"regforge\", \"terraform\"]\n    query   = { inventory = \"${path.module}/regforge.yaml\", target = \"flatcar-workers\" }\n  }\n  printf '{\"target\":\"flatcar-workers\"}' | regforge -i regforge.yaml terraform\n\nQuery keys: inventory, target, variables (a JSON object as a string). Result keys:\nrendered (or rendered_base64), sha512, artifact.<name>.{content_base64,sha512,url},\nfile.<name>.{content_base64,sha512}, artifacts, files. Writes nothing. See docs/terraform.md."
     )]
     Terraform,
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  regforge completions bash > /etc/bash_completion.d/regforge\n  regforge completions zsh > \"${fpath[1]}/_regforge\"\n  regforge completions fish > ~/.config/fish/completions/regforge.fish"
+    )]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), every command in one page
+    #[command(
+        after_help = "Examples:\n  regforge man | man -l -\n  regforge man > /usr/local/share/man/man1/regforge.1"
+    )]
+    Man,
     /// Add, list, show, change and delete registries from the command line
     #[command(
         subcommand,
@@ -239,4 +252,35 @@ fn parse_option(text: &str) -> Result<(String, String), String> {
     text.split_once('=')
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))
+}
+
+/// The manual page: the top-level page, then each subcommand's as a section of it.
+pub fn man_page() -> Vec<u8> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let mut out = Vec::new();
+    let man = clap_mangen::Man::new(command.clone());
+    man.render_title(&mut out).expect("writing to memory");
+    man.render_name_section(&mut out)
+        .expect("writing to memory");
+    man.render_synopsis_section(&mut out)
+        .expect("writing to memory");
+    man.render_description_section(&mut out)
+        .expect("writing to memory");
+    man.render_options_section(&mut out)
+        .expect("writing to memory");
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("regforge {}", sub.get_name());
+        let page = clap_mangen::Man::new(sub.clone().bin_name(name.clone()));
+        out.extend_from_slice(format!(".SH \"{}\"\n", name.to_uppercase()).as_bytes());
+        page.render_synopsis_section(&mut out)
+            .expect("writing to memory");
+        page.render_options_section(&mut out)
+            .expect("writing to memory");
+        page.render_extra_section(&mut out)
+            .expect("writing to memory");
+    }
+    man.render_extra_section(&mut out)
+        .expect("writing to memory");
+    out
 }

@@ -138,6 +138,13 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             };
             print(format!("{}\n", Sha512Hash::of(&bytes)).as_bytes())
         }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "regforge", &mut out);
+            print(&out)
+        }
+        Command::Man => print(&crate::cli::man_page()),
         Command::Terraform => {
             let query = terraform::parse_query(&read_query()?)?;
             let inventory = load(query.inventory.as_deref().unwrap_or(&cli.inventory))?;

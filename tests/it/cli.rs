@@ -227,6 +227,8 @@ fn every_command_has_help_with_examples() {
         vec!["document", "--help"],
         vec!["hash", "--help"],
         vec!["terraform", "--help"],
+        vec!["completions", "--help"],
+        vec!["man", "--help"],
         vec!["registry", "--help"],
         vec!["registry", "add", "--help"],
         vec!["registry", "list", "--help"],
@@ -249,4 +251,58 @@ fn document_help_lists_the_kinds_and_their_option_blocks() {
         help.ends_with("\nDocuments: docker-config, dockercfg, containers-auth, kubernetes-secret, rkt-auth, mesos-archive, marathon-app, marathon-pod, drone-registry, containerd-config, containerd-hosts, k3s-registries, rke2-registries, talos, registries-conf, certs-d, crio-config, kubelet-config, kubelet-credential-provider, gitlab-docker-auth-config, nomad-docker-plugin.\n--set takes the keys of the document's options block in the inventory\n(secret:, rkt:, marathon:, containerd:, talos:, crio:, credential_provider:, nomad:; see docs/inventory.md).\n"),
         "{help}"
     );
+}
+
+/// Completions for every shell clap_complete knows, the bash one valid to `bash -n`; the
+/// manual page free of warnings from groff (Debian's groff-base), every command in it.
+#[test]
+fn completions_and_the_manual_page_are_well_formed() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = regforge(&["completions", shell], &[], None);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("regforge"), "{shell}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("regforge.bash");
+    std::fs::write(
+        &script,
+        regforge(&["completions", "bash"], &[], None).stdout,
+    )
+    .unwrap();
+    let bash = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(bash.status.success(), "{}", text(&bash.stderr));
+    let page = dir.path().join("regforge.1");
+    let man = regforge(&["man"], &[], None);
+    assert_eq!(man.status.code(), Some(0));
+    std::fs::write(&page, &man.stdout).unwrap();
+    let groff = crate::support::require_tool("groff", "groff-base");
+    let checked = std::process::Command::new(groff)
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success() && checked.stderr.is_empty(),
+        "{}",
+        text(&checked.stderr)
+    );
+    let roff = text(&man.stdout);
+    for command in [
+        "render",
+        "document",
+        "hash",
+        "terraform",
+        "registry",
+        "completions",
+        "man",
+    ] {
+        assert!(
+            roff.contains(&format!(".SH \"REGFORGE {}\"", command.to_uppercase())),
+            "{command}"
+        );
+    }
 }
