@@ -10,16 +10,6 @@ use crate::login;
 use crate::render::RenderError;
 use crate::verify::VerifyError;
 
-/// A value from the user's input as a message quotes it: whole when short, else its
-/// first 64 characters and its length, so a hostile input cannot flood a CI log.
-pub fn shown(value: &str) -> String {
-    const MOST: usize = 64;
-    match value.char_indices().nth(MOST) {
-        None => value.to_string(),
-        Some((end, _)) => format!("{}… ({} bytes)", &value[..end], value.len()),
-    }
-}
-
 /// Everything that can go wrong; every variant exits 1 (exit 2 is clap's, for misuse).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

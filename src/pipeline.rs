@@ -254,7 +254,7 @@ fn select_targets<'a>(
                         inventory.targets.iter().map(|t| t.name.as_str()).collect();
                     Error::NotFound(format!(
                         "no target `{}` in {}; defined: {}",
-                        crate::error::shown(name),
+                        crate::model::shown(name),
                         inventory.path.display(),
                         known.join(", ")
                     ))

@@ -59,7 +59,7 @@ pub fn parse_query(stdin: &[u8]) -> Result<Query, Error> {
             other => {
                 return Err(bad_query(format!(
                     "unknown key `{}`; accepted: {KEYS}",
-                    crate::error::shown(other)
+                    crate::model::shown(other)
                 )));
             }
         }

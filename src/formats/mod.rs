@@ -168,13 +168,4 @@ mod tests {
         assert_eq!(names_where(|f| f.name() == "butane"), "butane");
         assert_eq!(names_where(|_| false), "");
     }
-
-    #[test]
-    fn every_builtin_template_compiles() {
-        let env = crate::render::environment();
-        for format in FORMATS {
-            env.get_template(format.name())
-                .unwrap_or_else(|e| panic!("built-in {} template: {e}", format.name()));
-        }
-    }
 }

@@ -370,7 +370,7 @@ impl Validator<'_> {
                 field,
                 format!(
                     "`{}` is not a URL Ignition can fetch; use one of {}:// with a host",
-                    crate::error::shown(&url),
+                    crate::model::shown(&url),
                     SCHEMES.join("://, ")
                 ),
             )

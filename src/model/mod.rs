@@ -34,3 +34,13 @@ impl Delivery {
         }
     }
 }
+
+/// A value from the user's input as a message quotes it: whole when short, else its
+/// first 64 characters and its length, so a hostile input cannot flood a CI log.
+pub fn shown(value: &str) -> String {
+    const MOST: usize = 64;
+    match value.char_indices().nth(MOST) {
+        None => value.to_string(),
+        Some((end, _)) => format!("{}… ({} bytes)", &value[..end], value.len()),
+    }
+}

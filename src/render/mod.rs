@@ -306,3 +306,15 @@ fn registry_context(r: &RegistryCredential) -> RegistryContext {
         helper,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_builtin_template_compiles() {
+        let env = super::environment();
+        for format in crate::formats::FORMATS {
+            env.get_template(format.name())
+                .unwrap_or_else(|e| panic!("built-in {} template: {e}", format.name()));
+        }
+    }
+}
