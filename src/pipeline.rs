@@ -366,13 +366,17 @@ fn credential(login: &Login, base: &Path, env: EnvLookup) -> Result<Credential, 
             username: username.clone(),
             identity_token: secret(identity_token)?,
         },
-        Login::Helper { helper, aws } => Credential::Helper {
+        Login::Helper { helper, aws, token } => Credential::Helper {
             helper: helper.clone(),
             aws: match aws {
                 Some((id, key)) => Some(AwsKeys {
                     access_key_id: secret(id)?,
                     secret_access_key: secret(key)?,
                 }),
+                None => None,
+            },
+            token: match token {
+                Some((username, source)) => Some((username.to_string(), secret(source.as_ref())?)),
                 None => None,
             },
         },

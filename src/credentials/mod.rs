@@ -42,6 +42,8 @@ pub enum Credential {
     Helper {
         helper: String,
         aws: Option<AwsKeys>,
+        /// A short-lived token and its username, for consumers that run no helper.
+        token: Option<(String, Secret)>,
     },
 }
 
@@ -58,10 +60,11 @@ impl Credential {
         match self {
             Credential::Basic { password, .. } => vec![password],
             Credential::Token { identity_token, .. } => vec![identity_token],
-            Credential::Helper { aws: Some(k), .. } => {
-                vec![&k.access_key_id, &k.secret_access_key]
-            }
-            Credential::Helper { aws: None, .. } => Vec::new(),
+            Credential::Helper { aws, token, .. } => aws
+                .iter()
+                .flat_map(|k| [&k.access_key_id, &k.secret_access_key])
+                .chain(token.iter().map(|(_, t)| t))
+                .collect(),
         }
     }
 }

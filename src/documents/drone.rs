@@ -111,6 +111,7 @@ mod tests {
                 access_key_id: Secret::new("a50d28f4".into()),
                 secret_access_key: Secret::new("bc5785d3".into()),
             }),
+            token: None,
         });
         let doc = build(&[
             basic("index.docker.io", "octocat", "correct-horse-batter-staple"),

@@ -386,6 +386,42 @@ pub struct DocumentError {
     pub message: String,
 }
 
+/// Whether `kind` takes `registry` by its token: it refuses the helper, not a password.
+pub fn token_instead(
+    kind: DocumentKind,
+    address: &RegistryAddress,
+    credential: CredentialKind,
+) -> bool {
+    kind.refuses(address, credential).is_some()
+        && kind.refuses(address, CredentialKind::Password).is_none()
+}
+
+fn takes_token(kind: DocumentKind, r: &RegistryCredential) -> bool {
+    match &r.credential {
+        Some(c @ Credential::Helper { token: Some(_), .. }) => {
+            token_instead(kind, &r.address, CredentialKind::of(c))
+        }
+        _ => false,
+    }
+}
+
+/// The registry as `kind` takes it: by its token, where it takes the token.
+fn with_token(kind: DocumentKind, r: &RegistryCredential) -> RegistryCredential {
+    let mut r = r.clone();
+    if takes_token(kind, &r)
+        && let Some(Credential::Helper {
+            token: Some((username, token)),
+            ..
+        }) = r.credential.take()
+    {
+        r.credential = Some(Credential::Basic {
+            username,
+            password: token,
+        });
+    }
+    r
+}
+
 /// Builds the file(s) of one document: one file for most kinds, one per registry for rkt-auth.
 pub fn build(
     spec: &DocumentSpec,
@@ -393,6 +429,14 @@ pub fn build(
     at: Option<&str>,
 ) -> Result<Vec<Document>, DocumentError> {
     let kind = spec.kind;
+    // A helper registry with a token reaches a document whose consumer runs no helper
+    // as a login with that token.
+    let registries: Cow<[RegistryCredential]> = if registries.iter().any(|r| takes_token(kind, r)) {
+        Cow::Owned(registries.iter().map(|r| with_token(kind, r)).collect())
+    } else {
+        Cow::Borrowed(registries)
+    };
+    let registries = registries.as_ref();
     // A registry that brings nothing this document carries is not its business (the
     // inventory warned): a mirror-only registry has no entry in a docker config.
     // The inventory refused these where the document is named; `regforge document`
@@ -533,6 +577,7 @@ pub(crate) mod test_support {
             Some(Credential::Helper {
                 helper: helper.into(),
                 aws: None,
+                token: None,
             }),
         )
     }

@@ -47,13 +47,38 @@ impl Validator<'_> {
                     "a helper is the suffix of a docker-credential-* program, e.g. ecr-login",
                 );
             }
+            let token = match r.token {
+                None => None,
+                Some(reference) => match address.token_username() {
+                    Some(username) => {
+                        self.warn(
+                            &format!("{at}.token"),
+                            "a registry token expires (ECR's after 12 hours, Google's after one): documents that carry it must be rendered again before then",
+                        );
+                        let token = self.secret(&format!("{at}.token"), reference);
+                        Some((username, Box::new(token)))
+                    }
+                    None => {
+                        return self.error(
+                            &format!("{at}.token"),
+                            "a token is for ECR, Google (gcr.io, *.pkg.dev) and Azure (*.azurecr.io) registries, whose token usernames regforge knows",
+                        );
+                    }
+                },
+            };
             if aws.is_some() && !address.is_ecr() {
                 return self.error(
                     &format!("{at}.aws_access_key_id"),
                     "AWS keys are for ECR registries (<account>.dkr.ecr.<region>.amazonaws.com), whose passwords Drone fetches with them",
                 );
             }
-            return Ok(Some(Login::Helper { helper, aws }));
+            return Ok(Some(Login::Helper { helper, aws, token }));
+        }
+        if r.token.is_some() {
+            return self.error(
+                &format!("{at}.token"),
+                "a token goes with `helper`: documents that run the helper use it, the others the token",
+            );
         }
         if aws.is_some() {
             return self.error(

@@ -56,11 +56,12 @@ impl Inventory {
             let secrets: Vec<&SecretSource> = match &r.login {
                 Some(Login::Basic { password, .. }) => vec![password],
                 Some(Login::Token { identity_token, .. }) => vec![identity_token],
-                Some(Login::Helper {
-                    aws: Some((id, key)),
-                    ..
-                }) => vec![id, key],
-                Some(Login::Helper { aws: None, .. }) | None => Vec::new(),
+                Some(Login::Helper { aws, token, .. }) => aws
+                    .iter()
+                    .flat_map(|(id, key)| [id, key])
+                    .chain(token.iter().map(|(_, t)| t.as_ref()))
+                    .collect(),
+                None => Vec::new(),
             };
             for secret in secrets {
                 match &secret.reference {
@@ -125,6 +126,9 @@ pub enum Login {
         helper: String,
         /// AWS access key id and secret key, for Drone's ECR password refresh.
         aws: Option<(SecretSource, SecretSource)>,
+        /// A short-lived token and its username, for documents whose consumer runs no
+        /// helper.
+        token: Option<(&'static str, Box<SecretSource>)>,
     },
 }
 
@@ -138,6 +142,11 @@ impl Login {
                 aws_keys: aws.is_some(),
             },
         }
+    }
+
+    /// Whether a helper login also brings a token that documents without helpers take.
+    pub fn has_token(&self) -> bool {
+        matches!(self, Login::Helper { token: Some(_), .. })
     }
 }
 

@@ -29,6 +29,8 @@ pub struct RawRegistry {
     pub identity_token: Option<SecretRef>,
     pub aws_access_key_id: Option<SecretRef>,
     pub aws_secret_access_key: Option<SecretRef>,
+    /// With `helper`: a short-lived token for documents whose consumer runs no helper.
+    pub token: Option<SecretRef>,
     #[serde(default)]
     pub mirrors: Vec<String>,
     /// `{file: PATH}` only, as are the client certificate and key.

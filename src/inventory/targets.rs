@@ -203,6 +203,8 @@ impl Validator<'_> {
                 let r = &registries[i];
                 if let Some(login) = &r.login
                     && let Some(why) = kind.refuses(&r.address, login.kind())
+                    && !(login.has_token()
+                        && documents::token_instead(kind, &r.address, login.kind()))
                 {
                     return self.error(&field, format!("{kind}: {why}"));
                 }

@@ -58,6 +58,22 @@ impl RegistryAddress {
         }
     }
 
+    /// The username a registry's short-lived tokens log in with, for the registries whose
+    /// tokens regforge knows: ECR's `AWS`, Google's `oauth2accesstoken`, Azure's all-zero
+    /// GUID.
+    pub fn token_username(&self) -> Option<&'static str> {
+        let host = &self.host;
+        if self.is_ecr() {
+            Some("AWS")
+        } else if host == "gcr.io" || host.ends_with(".gcr.io") || host.ends_with(".pkg.dev") {
+            Some("oauth2accesstoken")
+        } else if host.ends_with(".azurecr.io") {
+            Some("00000000-0000-0000-0000-000000000000")
+        } else {
+            None
+        }
+    }
+
     /// Whether this is an Amazon ECR registry (`<account>.dkr.ecr.<region>.amazonaws.com`,
     /// or `….amazonaws.com.cn` in China), whose passwords expire and are fetched with AWS
     /// keys instead. ECR serves no other port than 443.

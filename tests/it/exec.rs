@@ -283,3 +283,71 @@ fn registry_add_stores_a_password_encrypted_to_an_age_recipient() {
     assert_eq!(delete.status.code(), Some(0), "{}", text(&delete.stderr));
     assert!(!dir.path().join("secrets/quay.io.password.age").exists());
 }
+
+/// A helper registry with a short-lived token: documents whose consumer runs the helper
+/// keep it (docker's credHelpers), the others take the token with the username the
+/// registry expects (ECR's `AWS`), and the token's expiry is warned about.
+#[test]
+fn helper_registries_give_their_token_to_documents_without_helpers() {
+    let dir = tempfile::tempdir().unwrap();
+    script(dir.path(), "ecr-token", "echo ecr-token-0123");
+    std::fs::write(
+        dir.path().join("regforge.yaml"),
+        "registries:
+  - address: 012345678910.dkr.ecr.us-east-1.amazonaws.com
+    helper: ecr-login
+    token: {exec: [./ecr-token]}
+targets:
+  - {name: config, format: docker-config}
+  - {name: secret, format: kubernetes-secret}
+  - {name: k3s, format: k3s-registries}
+",
+    )
+    .unwrap();
+    let render = |target: &str| regforge_in(dir.path(), &["render", target, "--stdout"], &[], None);
+    let config = render("config");
+    assert_eq!(config.status.code(), Some(0), "{}", text(&config.stderr));
+    assert!(
+        text(&config.stderr).contains("registries[0].token: a registry token expires"),
+        "{}",
+        text(&config.stderr)
+    );
+    let config: serde_json::Value = serde_json::from_slice(&config.stdout).unwrap();
+    assert_eq!(
+        config["credHelpers"]["012345678910.dkr.ecr.us-east-1.amazonaws.com"],
+        "ecr-login"
+    );
+    let secret = render("secret");
+    assert_eq!(secret.status.code(), Some(0), "{}", text(&secret.stderr));
+    let secret: serde_yaml::Value = serde_yaml::from_slice(&secret.stdout).unwrap();
+    use base64::Engine;
+    let payload: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(secret["data"][".dockerconfigjson"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let entry = &payload["auths"]["012345678910.dkr.ecr.us-east-1.amazonaws.com"];
+    assert_eq!(entry["username"], "AWS");
+    assert_eq!(entry["password"], "ecr-token-0123");
+    let k3s = render("k3s");
+    assert_eq!(k3s.status.code(), Some(0), "{}", text(&k3s.stderr));
+    assert!(
+        text(&k3s.stdout).contains("password: ecr-token-0123"),
+        "{}",
+        text(&k3s.stdout)
+    );
+    // A token on a registry whose token username regforge does not know is refused.
+    std::fs::write(
+        dir.path().join("regforge.yaml"),
+        "registries:\n  - {address: quay.io, helper: quay, token: {exec: [./ecr-token]}}\n",
+    )
+    .unwrap();
+    let out = regforge_in(dir.path(), &["registry", "list"], &[], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("registries[0].token: a token is for ECR, Google"),
+        "{}",
+        text(&out.stderr)
+    );
+}
