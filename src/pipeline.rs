@@ -319,6 +319,20 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// The error with every secret resolved so far hidden: a failing program's stderr
+    /// (shown, as the user's own tool talking) may repeat one.
+    fn redacted(&self, mut error: CredentialError) -> CredentialError {
+        let known: Vec<&RegistryCredential> = self.cache.iter().flatten().collect();
+        let redactor = crate::output::redact::Redactor::new(
+            known.iter().flat_map(|c| c.secrets()),
+            known
+                .iter()
+                .filter_map(|c| c.credential.as_ref()?.username()),
+        );
+        error.message = redactor.redact(&error.message);
+        error
+    }
+
     fn resolve(&mut self, indexes: &[usize]) -> Result<Vec<RegistryCredential>, CredentialError> {
         let base = self
             .inventory
@@ -333,7 +347,9 @@ impl<'a> Resolver<'a> {
                 }
                 let r = &self.inventory.registries[i];
                 let credential = match &r.login {
-                    Some(login) => Some(credential(login, base, self.env)?),
+                    Some(login) => {
+                        Some(credential(login, base, self.env).map_err(|e| self.redacted(e))?)
+                    }
                     None => None,
                 };
                 let resolved = RegistryCredential {

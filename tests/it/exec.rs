@@ -351,3 +351,34 @@ targets:
         text(&out.stderr)
     );
 }
+
+/// A failing program's stderr is shown, with any secret already resolved hidden.
+#[test]
+fn a_known_secret_on_a_failing_programs_stderr_is_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    script(
+        dir.path(),
+        "leaky",
+        "echo \"cannot log in with known-pw-5150 for harbor\" >&2\nexit 1",
+    );
+    std::fs::write(
+        dir.path().join("regforge.yaml"),
+        "registries:\n  - {address: quay.io, username: a, password: {env: KNOWN}}\n  - {address: ghcr.io, username: b, password: {exec: [./leaky]}}\ntargets:\n  - {name: config, format: docker-config}\n",
+    )
+    .unwrap();
+    let out = regforge_in(
+        dir.path(),
+        &["render", "config", "--stdout"],
+        &[("KNOWN", "known-pw-5150")],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "`./leaky` failed (exit status: 1): cannot log in with <redacted> for harbor"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("known-pw-5150"), "{stderr}");
+}
