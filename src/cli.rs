@@ -102,6 +102,18 @@ pub enum Command {
         after_help = "Examples:\n  data \"external\" \"regforge\" {\n    program = [\"regforge\", \"terraform\"]\n    query   = { inventory = \"${path.module}/regforge.yaml\", target = \"flatcar-workers\" }\n  }\n  printf '{\"target\":\"flatcar-workers\"}' | regforge -i regforge.yaml terraform\n\nQuery keys: inventory, target, variables (a JSON object as a string). Result keys:\nrendered (or rendered_base64), sha512, artifact.<name>.{content_base64,sha512,url},\nfile.<name>.{content_base64,sha512}, artifacts, files. Writes nothing. See docs/terraform.md."
     )]
     Terraform,
+    /// Validate the inventory and render every target in memory, reporting every problem and warning; writes nothing
+    #[command(
+        after_help = "Examples:\n  regforge check                      # exit 1 on any error\n  regforge check --strict             # warnings fail too (CI)\n  regforge check --format json | jq '.findings[]'\n\nEvery target is rendered and verified in memory, secrets resolved, nothing written.\nFindings go to stdout (text or JSON), one per problem or warning, each with file,\nline, column and field; a summary goes to stderr."
+    )]
+    Check {
+        /// Warnings fail the check too
+        #[arg(long)]
+        strict: bool,
+        /// How findings are printed
+        #[arg(long, value_enum, default_value = "text")]
+        format: CheckFormat,
+    },
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  regforge completions bash > /etc/bash_completion.d/regforge\n  regforge completions zsh > \"${fpath[1]}/_regforge\"\n  regforge completions fish > ~/.config/fish/completions/regforge.fish"
@@ -209,6 +221,13 @@ pub enum RegistryCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// How `regforge check` prints its findings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
 }
 
 /// Where the password comes from; at most one.

@@ -138,6 +138,7 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             };
             print(format!("{}\n", Sha512Hash::of(&bytes)).as_bytes())
         }
+        Command::Check { strict, format } => check(&cli.inventory, strict, format, env),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut out = Vec::new();
@@ -266,6 +267,118 @@ fn load(path: &Path) -> Result<Inventory, Error> {
         eprintln!("warning: {warning}");
     }
     Ok(inventory)
+}
+
+/// One finding of `regforge check`.
+#[derive(serde::Serialize)]
+struct Finding {
+    level: &'static str,
+    file: String,
+    line: usize,
+    column: usize,
+    field: String,
+    message: String,
+}
+
+impl Finding {
+    fn at(level: &'static str, origin: Option<&crate::model::Origin>, message: String) -> Finding {
+        Finding {
+            level,
+            file: origin.map_or_else(String::new, |o| o.file.display().to_string()),
+            line: origin.map_or(0, |o| o.line),
+            column: origin.map_or(0, |o| o.column),
+            field: origin.map_or_else(String::new, |o| o.field.clone()),
+            message,
+        }
+    }
+}
+
+/// `regforge check`: validation and an in-memory render of every target, every
+/// problem and warning reported as a finding; exit 1 on an error (or, `--strict`, a
+/// warning).
+fn check(
+    path: &Path,
+    strict: bool,
+    format: crate::cli::CheckFormat,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<(), Error> {
+    let mut findings = Vec::new();
+    let mut targets = 0;
+    match inventory::load(path) {
+        Err(e) => {
+            for problem in e.each() {
+                let finding = match problem {
+                    inventory::InventoryError::Invalid { origin, message } => {
+                        Finding::at("error", Some(origin), message.clone())
+                    }
+                    other => Finding::at("error", None, other.to_string()),
+                };
+                findings.push(finding);
+            }
+        }
+        Ok((inventory, warnings)) => {
+            for w in warnings {
+                findings.push(Finding::at("warning", Some(&w.origin), w.message));
+            }
+            if !inventory.targets.is_empty() {
+                let options = crate::render::Options::default();
+                match crate::pipeline::render_targets(&inventory, &[], env, &options) {
+                    Ok(rendered) => targets = rendered.len(),
+                    Err(Error::Credential(e)) => {
+                        findings.push(Finding::at("error", Some(&e.origin), e.message))
+                    }
+                    Err(e) => findings.push(Finding::at("error", None, e.to_string())),
+                }
+            }
+        }
+    }
+    let errors = findings.iter().filter(|f| f.level == "error").count();
+    let warnings = findings.len() - errors;
+    let failed = errors > 0 || (strict && warnings > 0);
+    let text = match format {
+        crate::cli::CheckFormat::Json => {
+            let report = serde_json::json!({
+                "ok": !failed,
+                "targets_rendered": targets,
+                "errors": errors,
+                "warnings": warnings,
+                "findings": findings,
+            });
+            format!("{report:#}\n")
+        }
+        crate::cli::CheckFormat::Text => findings
+            .iter()
+            .map(|f| {
+                let place = match (f.file.is_empty(), f.line) {
+                    (true, _) => String::new(),
+                    (false, 0) => format!("{}: ", f.file),
+                    (false, line) => format!("{}:{line}:{}: ", f.file, f.column),
+                };
+                let field = if f.field.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}: ", f.field)
+                };
+                format!("{}: {place}{field}{}\n", f.level, f.message)
+            })
+            .collect(),
+    };
+    print(text.as_bytes())?;
+    eprintln!(
+        "{}: {targets} target(s) render and verify; {errors} error(s), {warnings} warning(s)",
+        path.display()
+    );
+    if failed {
+        return Err(Error::Input(format!(
+            "check failed: {errors} error(s){}",
+            if strict {
+                format!(", {warnings} warning(s) (--strict)")
+            } else {
+                String::new()
+            }
+        )));
+    }
+    Ok(())
 }
 
 fn print(bytes: &[u8]) -> Result<(), Error> {

@@ -227,6 +227,7 @@ fn every_command_has_help_with_examples() {
         vec!["document", "--help"],
         vec!["hash", "--help"],
         vec!["terraform", "--help"],
+        vec!["check", "--help"],
         vec!["completions", "--help"],
         vec!["man", "--help"],
         vec!["registry", "--help"],
@@ -305,4 +306,60 @@ fn completions_and_the_manual_page_are_well_formed() {
             "{command}"
         );
     }
+}
+
+/// `regforge check`: every target rendered in memory, findings on stdout (text or JSON)
+/// with file, line, column and field, exit 1 on an error or, with --strict, a warning;
+/// nothing written.
+#[test]
+fn check_reports_every_finding_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("regforge.yaml");
+    std::fs::write(
+        &inventory,
+        "registries:\n  - {address: quay.io, username: u, password: literal-pw-77}\ntargets:\n  - {name: config, format: docker-config}\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["-i", inventory.to_str().unwrap(), "check"];
+        all.extend(args);
+        regforge(&all, &[], None)
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("warning: "),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&out.stderr).contains("1 target(s) render and verify; 0 error(s), 1 warning(s)"));
+    assert_eq!(run(&["--strict"]).status.code(), Some(1));
+    let json = run(&["--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["findings"][0]["line"], 2);
+    assert_eq!(report["findings"][0]["field"], "registries[0].password");
+    // A secret that cannot be resolved is an error finding at its place; no value shown.
+    std::fs::write(
+        &inventory,
+        "registries:\n  - {address: quay.io, username: u, password: {env: UNSET_PW}}\ntargets:\n  - {name: config, format: docker-config}\n",
+    )
+    .unwrap();
+    let out = run(&["--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["findings"][0]["level"], "error");
+    assert_eq!(report["findings"][0]["field"], "registries[0].password");
+    assert!(
+        report["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("UNSET_PW is not set")
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "check wrote something"
+    );
 }
