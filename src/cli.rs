@@ -110,6 +110,9 @@ pub enum Command {
         /// Warnings fail the check too
         #[arg(long)]
         strict: bool,
+        /// Also fetch every hosted (remote) artifact and compare its sha512
+        #[arg(long)]
+        fetch: bool,
         /// How findings are printed
         #[arg(long, value_enum, default_value = "text")]
         format: CheckFormat,

@@ -138,7 +138,11 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             };
             print(format!("{}\n", Sha512Hash::of(&bytes)).as_bytes())
         }
-        Command::Check { strict, format } => check(&cli.inventory, strict, format, env),
+        Command::Check {
+            strict,
+            format,
+            fetch,
+        } => check(&cli.inventory, strict, fetch, format, env),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut out = Vec::new();
@@ -293,12 +297,41 @@ impl Finding {
     }
 }
 
+/// Each hosted artifact's URL, fetched: an error finding where it serves other bytes
+/// than the config's sha512 (nodes would refuse them) or cannot be fetched.
+fn fetched(rendered: &[crate::pipeline::RenderedTarget]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for target in rendered {
+        for artifact in &target.artifacts {
+            let Some(url) = &artifact.url else { continue };
+            let problem = match crate::fetch::served_hash(url) {
+                Some(Ok(hash)) if hash == artifact.sha512 => None,
+                Some(Ok(_)) => Some(format!(
+                    "{url} serves other bytes than the config's sha512 (nodes will refuse it); upload {}",
+                    artifact.path.display()
+                )),
+                Some(Err(reason)) => Some(format!("cannot fetch {url}: {reason}")),
+                None => None,
+            };
+            if let Some(message) = problem {
+                out.push(Finding::at(
+                    "error",
+                    None,
+                    format!("target {}: {message}", target.name),
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// `regforge check`: validation and an in-memory render of every target, every
 /// problem and warning reported as a finding; exit 1 on an error (or, `--strict`, a
 /// warning).
 fn check(
     path: &Path,
     strict: bool,
+    fetch: bool,
     format: crate::cli::CheckFormat,
     env: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<(), Error> {
@@ -323,7 +356,12 @@ fn check(
             if !inventory.targets.is_empty() {
                 let options = crate::render::Options::default();
                 match crate::pipeline::render_targets(&inventory, &[], env, &options) {
-                    Ok(rendered) => targets = rendered.len(),
+                    Ok(rendered) => {
+                        targets = rendered.len();
+                        if fetch {
+                            findings.extend(fetched(&rendered));
+                        }
+                    }
                     Err(Error::Credential(e)) => {
                         findings.push(Finding::at("error", Some(&e.origin), e.message))
                     }

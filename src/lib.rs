@@ -26,6 +26,7 @@ pub(crate) mod verify;
 pub mod cli;
 pub mod commands;
 mod error;
+pub(crate) mod fetch;
 pub(crate) mod login;
 mod pinned_tls;
 pub(crate) mod registry_cmd;

@@ -363,3 +363,77 @@ fn check_reports_every_finding_and_writes_nothing() {
         "check wrote something"
     );
 }
+
+/// `check --fetch`: each hosted artifact's URL, served here by a loopback HTTP server,
+/// must give the bytes of the config's sha512; stale or missing ones are errors.
+#[test]
+fn check_fetch_compares_hosted_artifacts_with_their_hashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+    let port = server.server_addr().to_ip().unwrap().port();
+    let inventory = dir.path().join("regforge.yaml");
+    std::fs::write(
+        &inventory,
+        format!(
+            "registries:\n  - {{address: quay.io, username: u, password: {{env: PW}}}}\ntargets:\n  - name: node\n    format: butane\n    variant: fcos\n    version: 1.5.0\n    files:\n      - {{document: docker-config, path: /root/.docker/config.json, delivery: remote}}\n    remote: {{url: \"http://127.0.0.1:{port}/a/\"}}\n"
+        ),
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
+    let render = regforge(
+        &[
+            "-i",
+            inventory.to_str().unwrap(),
+            "render",
+            "--out-dir",
+            out_dir.to_str().unwrap(),
+        ],
+        &[("PW", "pw")],
+        None,
+    );
+    assert!(render.status.success(), "{}", text(&render.stderr));
+    let artifacts = out_dir.join("artifacts");
+    let name = std::fs::read_dir(&artifacts)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
+    let good = std::fs::read(artifacts.join(&name)).unwrap();
+    // Serves the artifact right, then stale bytes, then nothing.
+    let responses = vec![good, b"stale".to_vec()];
+    let serving = server.clone();
+    let thread = std::thread::spawn(move || {
+        for body in responses {
+            let request = serving.recv().unwrap();
+            request
+                .respond(tiny_http::Response::from_data(body))
+                .unwrap();
+        }
+        let request = serving.recv().unwrap();
+        request.respond(tiny_http::Response::empty(404)).unwrap();
+    });
+    let check = || {
+        regforge(
+            &["-i", inventory.to_str().unwrap(), "check", "--fetch"],
+            &[("PW", "pw")],
+            None,
+        )
+    };
+    assert_eq!(check().status.code(), Some(0));
+    let stale = check();
+    assert_eq!(stale.status.code(), Some(1));
+    assert!(
+        text(&stale.stdout).contains("serves other bytes than the config's sha512"),
+        "{}",
+        text(&stale.stdout)
+    );
+    let missing = check();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        text(&missing.stdout).contains("HTTP status 404"),
+        "{}",
+        text(&missing.stdout)
+    );
+    thread.join().unwrap();
+}
