@@ -1,6 +1,7 @@
 //! RFC 2397 data URLs as Butane writes and Ignition reads them: any bytes in, a `data:` source out.
 
 use base64::Engine;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 
 /// The shorter of `data:,<percent-escaped>` and `data:;base64,<standard base64>`, the
 /// percent form on a tie, as Butane's `MakeDataURL` chooses without compression. Gzip is
@@ -21,19 +22,19 @@ pub fn encode(bytes: &[u8]) -> String {
 }
 
 /// RFC 2396 escaping: unreserved characters stay, every other byte becomes `%XX` (upper case).
+const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
 fn percent_escape(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(bytes.len());
-    for &b in bytes {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xF)]));
-        }
-    }
-    out
+    percent_encode(bytes, ESCAPED).to_string()
 }
 
 /// The bytes of a data URL with any media type, in either encoding, as Ignition decodes it.
@@ -54,24 +55,16 @@ pub fn decode(url: &str) -> Result<Vec<u8>, String> {
 }
 
 fn percent_decode(text: &str) -> Result<Vec<u8>, String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let byte = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or("the data: URL has a `%` not followed by two hex digits")?;
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    // The crate passes a malformed `%` through as itself; Ignition's decoder refuses it.
+    let well_formed = text.split('%').skip(1).all(|after| {
+        after
+            .get(..2)
+            .is_some_and(|h| u8::from_str_radix(h, 16).is_ok())
+    });
+    if !well_formed {
+        return Err("the data: URL has a `%` not followed by two hex digits".into());
     }
-    Ok(out)
+    Ok(percent_encoding::percent_decode_str(text).collect())
 }
 
 #[cfg(test)]

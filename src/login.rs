@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use rustls::pki_types::CertificateDer;
 use ureq::Agent;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
@@ -127,14 +128,13 @@ fn not_v2(url: &str, status: u16) -> LoginError {
 }
 
 fn status_text(status: u16) -> String {
-    let reason = match status {
-        200 => " OK",
-        401 => " Unauthorized",
-        403 => " Forbidden",
-        404 => " Not Found",
-        _ => "",
-    };
-    format!("{status}{reason}")
+    let reason = http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|code| code.canonical_reason());
+    match reason {
+        Some(reason) => format!("{status} {reason}"),
+        None => status.to_string(),
+    }
 }
 
 /// The token request: realm plus `service`, each `scope`, and `account` (as docker sends),
@@ -157,16 +157,14 @@ fn token_url(realm: &str, challenge: &Challenge, username: &str) -> String {
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    utf8_percent_encode(value, QUERY_VALUE).to_string()
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -535,6 +533,13 @@ mod tests {
             token_url("https://t.example/token?x=1", &c, "me@x"),
             "https://t.example/token?x=1&service=my%20registry&scope=repository%3Aa%2Fb%3Apull&scope=registry%3Acatalog%3A%2A&account=me%40x"
         );
+    }
+
+    #[test]
+    fn status_texts_carry_the_reason_phrase_when_one_exists() {
+        assert_eq!(status_text(401), "401 Unauthorized");
+        assert_eq!(status_text(429), "429 Too Many Requests");
+        assert_eq!(status_text(599), "599");
     }
 
     #[test]
