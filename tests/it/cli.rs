@@ -437,3 +437,20 @@ fn check_fetch_compares_hosted_artifacts_with_their_hashes() {
     );
     thread.join().unwrap();
 }
+
+#[test]
+fn version_matches_cargo_toml_and_the_changelog() {
+    let out = regforge(&["--version"], &[], None);
+    assert!(out.status.success());
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(text(&out.stdout), format!("regforge {version}\n"));
+    let changelog = std::fs::read_to_string(fixtures().join("../CHANGELOG.md")).unwrap();
+    let newest = changelog
+        .lines()
+        .find(|line| line.starts_with("## "))
+        .expect("CHANGELOG.md has a version heading");
+    assert!(
+        newest.starts_with(&format!("## [{version}]")),
+        "CHANGELOG.md's newest entry `{newest}` is not Cargo.toml's {version}"
+    );
+}
