@@ -19,7 +19,7 @@ pub fn run(cli: Cli) -> ExitCode {
     // Terraform shows a failing program's stderr as its message: keep it to one line.
     let one_line = matches!(cli.command, Command::Terraform);
     match execute(cli, &env) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) | Err(Error::StdoutClosed) => ExitCode::SUCCESS,
         Err(e) => {
             let messages: Vec<String> = match &e {
                 Error::Inventory(problems) => {
@@ -423,7 +423,10 @@ fn print(bytes: &[u8]) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)
         .and_then(|()| out.flush())
-        .map_err(|e| output_error("stdout", &e))
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => Error::StdoutClosed,
+            _ => output_error("stdout", &e),
+        })
 }
 
 /// Terraform's query: a small JSON object, read up to a bound so that a runaway input

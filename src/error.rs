@@ -51,4 +51,8 @@ pub enum Error {
     /// Terraform query that is not one, a binary document for a terminal, …
     #[error("{0}")]
     Input(String),
+    /// Whoever read stdout stopped (`regforge man | head`): the command has nothing left
+    /// to do for anyone, so it ends quietly with exit 0, as ripgrep does.
+    #[error("stdout was closed by its reader")]
+    StdoutClosed,
 }

@@ -454,3 +454,27 @@ fn version_matches_cargo_toml_and_the_changelog() {
         "CHANGELOG.md's newest entry `{newest}` is not Cargo.toml's {version}"
     );
 }
+
+/// `regforge … | head` stops reading early: like ripgrep, regforge then ends quietly
+/// with exit 0 instead of reporting a write error. The pipe's reader is closed before
+/// regforge starts, so every write to stdout meets EPIPE.
+#[test]
+fn a_closed_stdout_ends_quietly_with_success() {
+    for args in [
+        vec!["man"],
+        vec!["-i", &quickstart(), "render", "flatcar-workers", "--stdout"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_regforge"))
+            .args(&args)
+            .current_dir(fixtures().join(".."))
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+    }
+}
