@@ -189,3 +189,50 @@ fn no_secret_of_any_fixture_shows_on_stderr_or_in_a_drift_diff() {
     }
     assert!(checked >= 8, "only {checked} fixtures");
 }
+
+/// The first target's name of the case's inventory.
+fn first_target(dir: &Path) -> String {
+    let text = std::fs::read_to_string(dir.join("regforge.yaml")).unwrap();
+    let inventory: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    inventory["targets"][0]["name"]
+        .as_str()
+        .expect("a fixture names its targets")
+        .to_string()
+}
+
+/// The other ways out: `check` in both formats, Terraform's stderr (its stdout carries
+/// the credentials by design), and the error paths of an unknown target and of a secret
+/// file that went missing after the others were read.
+#[test]
+fn no_secret_shows_in_check_terraform_or_an_error() {
+    let mut checked = 0;
+    for case in cases() {
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(&case, dir.path());
+        let secrets = secrets_of(dir.path());
+        let public = certificates(dir.path());
+        let name = case.display().to_string();
+        for format in ["text", "json"] {
+            let check = regforge_in(dir.path(), &["check", "--format", format], &[], None);
+            assert_no_leak(&name, &text(&check.stdout), &secrets, &public);
+            assert_no_leak(&name, &text(&check.stderr), &secrets, &public);
+        }
+        for target in [first_target(dir.path()), "no-such-target".to_string()] {
+            let query = serde_json::json!({ "target": target }).to_string();
+            let tf = regforge_in(dir.path(), &["terraform"], &[], Some(query.as_bytes()));
+            assert_eq!(tf.status.success(), target != "no-such-target", "{name}");
+            assert_no_leak(&name, &text(&tf.stderr), &secrets, &public);
+        }
+        let mut files = read_tree(dir.path())
+            .into_keys()
+            .filter(|p| p.starts_with("secrets") && !p.ends_with(".gitignore"));
+        if let Some(last) = files.next_back() {
+            std::fs::remove_file(dir.path().join(last)).unwrap();
+            let render = regforge_in(dir.path(), &["render", "--out-dir", "out"], &[], None);
+            assert!(!render.status.success(), "{name}: a missing secret renders");
+            assert_no_leak(&name, &text(&render.stderr), &secrets, &public);
+        }
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} fixtures");
+}
