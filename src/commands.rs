@@ -152,7 +152,10 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
         Command::Man => print(&crate::cli::man_page()),
         Command::Terraform => {
             let query = terraform::parse_query(&read_query()?)?;
-            let inventory = load(query.inventory.as_deref().unwrap_or(&cli.inventory))?;
+            // Terraform shows a program's stderr only when it fails, and then wants one
+            // line: warnings would only crowd out the error. `regforge check` shows them.
+            let (inventory, _warnings) =
+                inventory::load(query.inventory.as_deref().unwrap_or(&cli.inventory))?;
             print(terraform::respond(&inventory, &query, env)?.as_bytes())
         }
         Command::Registry(command) => {

@@ -365,7 +365,11 @@ impl Validator<'_> {
         Ok(picked.into_iter().collect())
     }
 
-    pub(super) fn remote_url(&self, field: &str, url: String) -> Result<String, InventoryError> {
+    pub(super) fn remote_url(
+        &mut self,
+        field: &str,
+        url: String,
+    ) -> Result<String, InventoryError> {
         const SCHEMES: [&str; 5] = ["http", "https", "tftp", "s3", "gs"];
         let not_fetchable = || {
             self.error(
@@ -400,6 +404,15 @@ impl Validator<'_> {
         }
         if !url.ends_with('/') {
             return self.error(field, format!("the artifact URL is this URL plus the artifact name, so it must end with `/`: write {url}/"));
+        }
+        if matches!(parsed.scheme(), "http" | "tftp") {
+            self.warn(
+                field,
+                format!(
+                    "nodes fetch the artifacts over plain {}: their sha512 keeps them from being changed, but anyone on the path can read the credentials in them; serve them over https://",
+                    parsed.scheme()
+                ),
+            );
         }
         Ok(url)
     }

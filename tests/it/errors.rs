@@ -395,3 +395,39 @@ fn a_registry_a_document_cannot_carry_is_refused_where_the_document_is_named() {
         "targets[0].format: drone-registry: registry gcr.io has no username and password; Drone runs no credential helpers",
     );
 }
+
+/// A hosted artifact fetched over plain http or tftp cannot be changed on the way (its
+/// sha512 is in the config) but can be read; `check --strict` fails on it, https passes.
+#[test]
+fn plain_http_artifact_urls_warn_and_https_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::support::copy_tree(&crate::support::fixtures().join("quickstart"), dir.path());
+    let inventory = dir.path().join("regforge.yaml");
+    let check = |path: &std::path::Path| {
+        regforge(
+            &["-i", path.to_str().unwrap(), "check", "--strict"],
+            &[],
+            None,
+        )
+    };
+    let plain = check(&inventory);
+    assert_eq!(plain.status.code(), Some(1), "{}", text(&plain.stderr));
+    let findings = text(&plain.stdout);
+    assert!(
+        findings.contains(
+            "regforge.yaml:31:12: targets[0].remote.url: nodes fetch the artifacts over plain http:"
+        ),
+        "{findings}"
+    );
+    let https = std::fs::read_to_string(&inventory)
+        .unwrap()
+        .replace("url: http://", "url: https://");
+    std::fs::write(&inventory, https).unwrap();
+    let tls = check(&inventory);
+    assert!(
+        tls.status.success(),
+        "{}{}",
+        text(&tls.stdout),
+        text(&tls.stderr)
+    );
+}
