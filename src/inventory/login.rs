@@ -107,10 +107,18 @@ impl Validator<'_> {
             }
         };
         match (r.password, r.identity_token) {
-            (Some(password), None) => Ok(Some(Login::Basic {
-                username,
-                password: self.secret(&format!("{at}.password"), password),
-            })),
+            (Some(password), None) => {
+                if address.is_ecr() {
+                    self.warn(
+                        &format!("{at}.password"),
+                        "an ECR password expires 12 hours after `aws ecr get-login-password` printed it; prefer `helper: ecr-login`, with `token:` for consumers that run no helper",
+                    );
+                }
+                Ok(Some(Login::Basic {
+                    username,
+                    password: self.secret(&format!("{at}.password"), password),
+                }))
+            }
             (None, Some(token)) => Ok(Some(Login::Token {
                 username,
                 identity_token: self.secret(&format!("{at}.identity_token"), token),

@@ -431,3 +431,28 @@ fn plain_http_artifact_urls_warn_and_https_does_not() {
         text(&tls.stderr)
     );
 }
+
+/// A static ECR password dies after 12 hours (`aws ecr get-login-password`); the
+/// warning points at the helper, and the password's value is not shown.
+#[test]
+fn a_static_ecr_password_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("regforge.yaml");
+    std::fs::write(
+        &inventory,
+        "registries:\n  - address: 012345678910.dkr.ecr.us-east-1.amazonaws.com\n    username: AWS\n    password: {env: ECR_PASSWORD}\ntargets:\n  - {name: n, format: docker-config}\n",
+    )
+    .unwrap();
+    let result = regforge(
+        &["-i", inventory.to_str().unwrap(), "check", "--strict"],
+        &[("ECR_PASSWORD", SECRET)],
+        None,
+    );
+    let findings = text(&result.stdout);
+    assert_eq!(result.status.code(), Some(1), "{findings}");
+    assert!(
+        findings.contains("regforge.yaml:4:15: registries[0].password: an ECR password expires 12 hours after"),
+        "{findings}"
+    );
+    assert!(!findings.contains(SECRET) && !text(&result.stderr).contains(SECRET));
+}
