@@ -131,3 +131,54 @@ fn every_inventory_in_the_docs_renders() {
     );
     eprintln!("docs: {rendered} inventories rendered");
 }
+
+/// The `$ regforge …` commands of a page's ```console blocks, each with the lines shown
+/// after it.
+fn sessions(page: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut inside = false;
+    for line in page.lines() {
+        match (inside, line) {
+            (false, "```console") => inside = true,
+            (true, "```") => inside = false,
+            (true, line) => match line.strip_prefix("$ ") {
+                Some(command) => out.push((command.to_string(), String::new())),
+                None => {
+                    let (_, shown) = out.last_mut().expect("a console block starts with `$ `");
+                    shown.push_str(line);
+                    shown.push('\n');
+                }
+            },
+            (false, _) => {}
+        }
+    }
+    out
+}
+
+/// getting-started.md as a new user follows it: its inventory written out, then each
+/// command run in order in one folder, its stdout and stderr together compared with
+/// the page.
+#[test]
+fn getting_started_runs_as_printed() {
+    let page = std::fs::read_to_string(root().join("docs/getting-started.md")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let [inventory] = &inventories(&page)[..] else {
+        panic!("getting-started.md shows one inventory");
+    };
+    std::fs::write(dir.path().join("regforge.yaml"), inventory).unwrap();
+    let commands = sessions(&page);
+    assert!(commands.len() >= 3, "{commands:?}");
+    for (command, shown) in commands {
+        let args: Vec<&str> = command.split_whitespace().collect();
+        let ["regforge", args @ ..] = &args[..] else {
+            panic!("`{command}` is not a regforge command");
+        };
+        let out = regforge_in(dir.path(), args, &[("QUAY_TOKEN", "fake-token")], None);
+        let printed = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(out.status.success(), "$ {command}\n{printed}");
+        assert_eq!(printed, shown, "$ {command}");
+    }
+    for file in ["out/workers.bu", "out/laptop.json"] {
+        assert!(dir.path().join(file).is_file(), "the page names {file}");
+    }
+}

@@ -451,7 +451,9 @@ fn a_static_ecr_password_warns() {
     let findings = text(&result.stdout);
     assert_eq!(result.status.code(), Some(1), "{findings}");
     assert!(
-        findings.contains("regforge.yaml:4:15: registries[0].password: an ECR password expires 12 hours after"),
+        findings.contains(
+            "regforge.yaml:4:15: registries[0].password: an ECR password expires 12 hours after"
+        ),
         "{findings}"
     );
     assert!(!findings.contains(SECRET) && !text(&result.stderr).contains(SECRET));
