@@ -280,6 +280,8 @@ fn load(path: &Path) -> Result<Inventory, Error> {
 #[derive(serde::Serialize)]
 struct Finding {
     level: &'static str,
+    /// A warning's lint rule; `invalid`, `render` or `fetch` for errors.
+    rule: &'static str,
     file: String,
     line: usize,
     column: usize,
@@ -288,9 +290,15 @@ struct Finding {
 }
 
 impl Finding {
-    fn at(level: &'static str, origin: Option<&crate::model::Origin>, message: String) -> Finding {
+    fn at(
+        level: &'static str,
+        rule: &'static str,
+        origin: Option<&crate::model::Origin>,
+        message: String,
+    ) -> Finding {
         Finding {
             level,
+            rule,
             file: origin.map_or_else(String::new, |o| o.file.display().to_string()),
             line: origin.map_or(0, |o| o.line),
             column: origin.map_or(0, |o| o.column),
@@ -319,6 +327,7 @@ fn fetched(rendered: &[crate::pipeline::RenderedTarget]) -> Vec<Finding> {
             if let Some(message) = problem {
                 out.push(Finding::at(
                     "error",
+                    "fetch",
                     None,
                     format!("target {}: {message}", target.name),
                 ));
@@ -345,16 +354,21 @@ fn check(
             for problem in e.each() {
                 let finding = match problem {
                     inventory::InventoryError::Invalid { origin, message } => {
-                        Finding::at("error", Some(origin), message.clone())
+                        Finding::at("error", "invalid", Some(origin), message.clone())
                     }
-                    other => Finding::at("error", None, other.to_string()),
+                    other => Finding::at("error", "invalid", None, other.to_string()),
                 };
                 findings.push(finding);
             }
         }
         Ok((inventory, warnings)) => {
             for w in warnings {
-                findings.push(Finding::at("warning", Some(&w.origin), w.message));
+                findings.push(Finding::at(
+                    "warning",
+                    w.rule.name(),
+                    Some(&w.origin),
+                    w.message,
+                ));
             }
             if !inventory.targets.is_empty() {
                 let options = crate::render::Options::default();
@@ -366,9 +380,9 @@ fn check(
                         }
                     }
                     Err(Error::Credential(e)) => {
-                        findings.push(Finding::at("error", Some(&e.origin), e.message))
+                        findings.push(Finding::at("error", "render", Some(&e.origin), e.message))
                     }
-                    Err(e) => findings.push(Finding::at("error", None, e.to_string())),
+                    Err(e) => findings.push(Finding::at("error", "render", None, e.to_string())),
                 }
             }
         }
@@ -400,7 +414,7 @@ fn check(
                 } else {
                     format!("{}: ", f.field)
                 };
-                format!("{}: {place}{field}{}\n", f.level, f.message)
+                format!("{}: {place}{field}{} [{}]\n", f.level, f.message, f.rule)
             })
             .collect(),
     };

@@ -3,7 +3,7 @@
 use std::mem;
 
 use super::raw::RawRegistry;
-use super::{InventoryError, MirrorUrl, RegistryAddress, TlsFiles, Validator};
+use super::{InventoryError, MirrorUrl, RegistryAddress, Rule, TlsFiles, Validator};
 use crate::credentials::{FileSource, SecretRef};
 
 impl Validator<'_> {
@@ -62,6 +62,7 @@ impl Validator<'_> {
         };
         if r.skip_verify {
             self.warn(
+                Rule::SkipVerify,
                 &format!("{at}.skip_verify"),
                 "consumers will not verify this registry's certificate: anyone on the path can serve its images; prefer `ca: {file: PATH}`",
             );

@@ -109,6 +109,7 @@ impl Validator<'_> {
         let delivery = self.delivery(at, f.delivery.as_deref(), format, has_remote)?;
         if f.user.is_none() && path.starts_with("/home/") {
             self.warn(
+                Rule::HomeWithoutUser,
                 &path_field,
                 "the file is under /home but has no `user`, so it will belong to root",
             );
@@ -139,7 +140,7 @@ impl Validator<'_> {
         match mode {
             Ok(mode) => {
                 if mode.shared() {
-                    self.warn(field, format!("mode {mode} lets other users on the node read these credentials; 0600 keeps them to the owner"));
+                    self.warn(Rule::SharedMode, field, format!("mode {mode} lets other users on the node read these credentials; 0600 keeps them to the owner"));
                 }
                 Ok(Some(mode))
             }

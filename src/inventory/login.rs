@@ -1,7 +1,7 @@
 //! Validating how a registry logs in: username + password, an identity token, a credential helper, or not at all.
 
 use super::raw::RawRegistry;
-use super::{InventoryError, Login, RegistryAddress, Validator};
+use super::{InventoryError, Login, RegistryAddress, Rule, Validator};
 use crate::credentials::{SecretRef, SecretSource};
 
 impl Validator<'_> {
@@ -52,6 +52,7 @@ impl Validator<'_> {
                 Some(reference) => match address.token_username() {
                     Some(username) => {
                         self.warn(
+                            Rule::ExpiringToken,
                             &format!("{at}.token"),
                             "a registry token expires (ECR's after 12 hours, Google's after one): documents that carry it must be rendered again before then",
                         );
@@ -110,6 +111,7 @@ impl Validator<'_> {
             (Some(password), None) => {
                 if address.is_ecr() {
                     self.warn(
+                        Rule::StaticEcrPassword,
                         &format!("{at}.password"),
                         "an ECR password expires 12 hours after `aws ecr get-login-password` printed it; prefer `helper: ecr-login`, with `token:` for consumers that run no helper",
                     );
@@ -139,6 +141,7 @@ impl Validator<'_> {
         if matches!(reference, SecretRef::Literal(_)) {
             let name = field.rsplit('.').next().unwrap_or(field);
             self.warn(
+                Rule::LiteralSecret,
                 field,
                 format!(
                     "the {name} is written in the inventory; prefer {{env: NAME}} or {{file: PATH}}"

@@ -237,7 +237,41 @@ impl FileSpec {
 #[derive(Debug)]
 pub struct Warning {
     pub origin: Origin,
+    pub rule: Rule,
     pub message: String,
+}
+
+/// The lint rule behind a warning: its name in `regforge check` findings, so CI can
+/// count or look up one kind of warning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    LiteralSecret,
+    SharedMode,
+    HomeWithoutUser,
+    SkipVerify,
+    ExpiringToken,
+    StaticEcrPassword,
+    PlainArtifactUrl,
+    LeftOut,
+    UnplacedCompanion,
+    DocumentAdvice,
+}
+
+impl Rule {
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::LiteralSecret => "literal-secret",
+            Rule::SharedMode => "shared-mode",
+            Rule::HomeWithoutUser => "home-without-user",
+            Rule::SkipVerify => "skip-verify",
+            Rule::ExpiringToken => "expiring-token",
+            Rule::StaticEcrPassword => "static-ecr-password",
+            Rule::PlainArtifactUrl => "plain-artifact-url",
+            Rule::LeftOut => "left-out",
+            Rule::UnplacedCompanion => "unplaced-companion",
+            Rule::DocumentAdvice => "document-advice",
+        }
+    }
 }
 
 impl fmt::Display for Warning {
@@ -431,9 +465,10 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn warn(&mut self, field: &str, message: impl Into<String>) {
+    fn warn(&mut self, rule: Rule, field: &str, message: impl Into<String>) {
         self.warnings.push(Warning {
             origin: self.map.origin(field),
+            rule,
             message: message.into(),
         });
     }

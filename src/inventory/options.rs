@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{InventoryError, SourceMap, Validator};
+use super::{InventoryError, Rule, SourceMap, Validator};
 use crate::documents::{self, DocumentKind, DocumentSpec, Given, OptionsError};
 use crate::yaml;
 
@@ -146,7 +146,7 @@ impl Validator<'_> {
         // Each piece of advice once per document kind, however many entries earn it.
         for advice in kind.advise(&options) {
             if self.advised.insert((kind.name(), advice.clone())) {
-                self.warn(&field, advice);
+                self.warn(Rule::DocumentAdvice, &field, advice);
             }
         }
         Ok(DocumentSpec::new(kind, options))

@@ -211,7 +211,7 @@ impl Validator<'_> {
                 if let Some(warning) = documents::left_out(kind, &r.address, &r.parts())
                     && self.left_out.insert((kind.name(), i))
                 {
-                    self.warn(&field, warning);
+                    self.warn(Rule::LeftOut, &field, warning);
                 }
             }
         }
@@ -228,6 +228,7 @@ impl Validator<'_> {
                 });
                 if !placed {
                     self.warn(
+                        Rule::UnplacedCompanion,
                         &format!("{at}.files[{j}].document"),
                         format!(
                             "{} points its consumer at {}, where this target places no {}",
@@ -407,6 +408,7 @@ impl Validator<'_> {
         }
         if matches!(parsed.scheme(), "http" | "tftp") {
             self.warn(
+                Rule::PlainArtifactUrl,
                 field,
                 format!(
                     "nodes fetch the artifacts over plain {}: their sha512 keeps them from being changed, but anyone on the path can read the credentials in them; serve them over https://",

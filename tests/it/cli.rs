@@ -339,6 +339,8 @@ fn check_reports_every_finding_and_writes_nothing() {
     assert_eq!(report["ok"], true);
     assert_eq!(report["findings"][0]["line"], 2);
     assert_eq!(report["findings"][0]["field"], "registries[0].password");
+    assert_eq!(report["findings"][0]["rule"], "literal-secret");
+    assert!(text(&out.stdout).ends_with(" [literal-secret]\n"));
     // A secret that cannot be resolved is an error finding at its place; no value shown.
     std::fs::write(
         &inventory,
@@ -350,6 +352,7 @@ fn check_reports_every_finding_and_writes_nothing() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["ok"], false);
     assert_eq!(report["findings"][0]["level"], "error");
+    assert_eq!(report["findings"][0]["rule"], "render");
     assert_eq!(report["findings"][0]["field"], "registries[0].password");
     assert!(
         report["findings"][0]["message"]
