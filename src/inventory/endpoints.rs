@@ -3,7 +3,7 @@
 use std::mem;
 
 use super::raw::RawRegistry;
-use super::{InventoryError, MirrorUrl, RegistryAddress, Rule, TlsFiles, Validator};
+use super::{InventoryError, MirrorUrl, Registry, RegistryAddress, Rule, TlsFiles, Validator};
 use crate::credentials::{FileSource, SecretRef};
 
 impl Validator<'_> {
@@ -33,6 +33,33 @@ impl Validator<'_> {
             out.push(mirror);
         }
         Ok(out)
+    }
+
+    /// Warns about each mirror of a registry with a login that is no registry itself:
+    /// containerd, k3s, CRI-O, podman and Talos send a mirror the login of the mirror's
+    /// own host, so the upstream login never reaches it. `fields[k]` is where
+    /// `registries[k]` is written.
+    pub(super) fn mirror_logins(&mut self, registries: &[Registry], fields: &[usize]) {
+        let known: Vec<String> = registries.iter().map(|r| r.address.canonical()).collect();
+        for (r, i) in registries.iter().zip(fields) {
+            if r.login.is_none() {
+                continue;
+            }
+            for (j, mirror) in r.mirrors.iter().enumerate() {
+                if known.contains(&mirror.address().canonical()) {
+                    continue;
+                }
+                self.warn(
+                    Rule::MirrorLogin,
+                    &format!("registries[{i}].mirrors[{j}]"),
+                    format!(
+                        "consumers pulling through the mirror send it the login of {host}, not this one of {}; if the mirror needs a login, add {host} as a registry of its own",
+                        r.address,
+                        host = mirror.host_port(),
+                    ),
+                );
+            }
+        }
     }
 
     /// The registry's CA, client certificate and key files, and skip_verify (which warns).

@@ -177,7 +177,7 @@ pub(super) fn load_into(
     let file = ManagedFile::from_map(&map)?;
     // Secret files are relative to the inventory's folder, wherever this file is.
     let mut v = Validator::new(&map, inventory.parent().unwrap_or(Path::new("")));
-    let managed = v.registries(
+    let (managed, _) = v.registries(
         file.registries
             .into_iter()
             .map(|r| Some(r.into()))

@@ -255,6 +255,8 @@ pub enum Rule {
     LeftOut,
     UnplacedCompanion,
     DocumentAdvice,
+    InlineUserData,
+    MirrorLogin,
 }
 
 impl Rule {
@@ -270,7 +272,15 @@ impl Rule {
             Rule::LeftOut => "left-out",
             Rule::UnplacedCompanion => "unplaced-companion",
             Rule::DocumentAdvice => "document-advice",
+            Rule::InlineUserData => "inline-user-data",
+            Rule::MirrorLogin => "mirror-login",
         }
+    }
+
+    /// Whether only `regforge check` reports it: advice about a default choice
+    /// (inline delivery) would otherwise repeat on every render.
+    pub fn check_only(self) -> bool {
+        matches!(self, Rule::InlineUserData)
     }
 }
 
@@ -379,7 +389,7 @@ pub fn parse(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), Inven
     let written: Vec<Option<RawRegistry>> = (0..raw.registries.len())
         .map(|i| v.read(&format!("registries[{i}]")))
         .collect();
-    let mut registries = v.registries(written);
+    let (mut registries, fields) = v.registries(written);
     let managed_registries = match &raw.managed_registries {
         Some(declared) => Some(managed::load_into(
             path,
@@ -390,6 +400,7 @@ pub fn parse(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), Inven
         )?),
         None => None,
     };
+    v.mirror_logins(&registries, &fields);
     let written: Vec<Option<(RawTarget, RawOptions)>> = (0..raw.targets.len())
         .map(|i| v.read_entry(&format!("targets[{i}]")))
         .collect();
@@ -473,10 +484,12 @@ impl<'a> Validator<'a> {
         });
     }
 
-    /// The valid registries; each problem is kept in `problems`.
-    fn registries(&mut self, raw: Vec<Option<RawRegistry>>) -> Vec<Registry> {
+    /// The valid registries, and the index of each among `registries` as written; each
+    /// problem is kept in `problems`.
+    fn registries(&mut self, raw: Vec<Option<RawRegistry>>) -> (Vec<Registry>, Vec<usize>) {
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut out = Vec::new();
+        let mut fields = Vec::new();
         for (i, r) in raw.into_iter().enumerate() {
             let Some(r) = r else {
                 // Unreadable: its problem is kept; a target naming it is not blamed.
@@ -487,14 +500,17 @@ impl<'a> Validator<'a> {
             };
             let written = r.address.clone();
             match self.registry(i, r, &mut seen) {
-                Ok(registry) => out.push(registry),
+                Ok(registry) => {
+                    out.push(registry);
+                    fields.push(i);
+                }
                 Err(problem) => {
                     self.problems.push(problem);
                     self.unusable.push(written);
                 }
             }
         }
-        out
+        (out, fields)
     }
 
     fn registry(

@@ -140,6 +140,7 @@ impl Validator<'_> {
         }
         self.carried(at, document.as_ref(), &files, &selected, registries)?;
         self.needed(at, &files);
+        self.inline_secrets(at, &files, &selected, registries);
         Ok(Target {
             name: t.name,
             format,
@@ -238,6 +239,33 @@ impl Validator<'_> {
                         ),
                     );
                 }
+            }
+        }
+    }
+
+    /// Warns about each document placed inline that carries a password, token or client
+    /// key: a provisioning config is the node's user data, which cloud metadata services
+    /// serve to every process on the node.
+    fn inline_secrets(
+        &mut self,
+        at: &str,
+        files: &[FileSpec],
+        selected: &[usize],
+        registries: &[Registry],
+    ) {
+        for (j, file) in files.iter().enumerate() {
+            let kind = file.document.kind();
+            let secret = selected
+                .iter()
+                .any(|&i| places_secret(kind, &registries[i]));
+            if file.delivery == Delivery::Inline && secret {
+                self.warn(
+                    Rule::InlineUserData,
+                    &format!("{at}.files[{j}].delivery"),
+                    format!(
+                        "{kind} goes inline into the node's user data, which cloud metadata services serve to every process on the node; `delivery: remote` from a URL only the nodes can reach keeps its secrets out of it"
+                    ),
+                );
             }
         }
     }
@@ -418,4 +446,19 @@ impl Validator<'_> {
         }
         Ok(url)
     }
+}
+
+/// Whether a document of `kind` written for `registry` holds one of its secrets: a
+/// password or identity token (a helper's short-lived token where the consumer runs no
+/// helper), or a client key.
+fn places_secret(kind: DocumentKind, registry: &Registry) -> bool {
+    let carries = |part| kind.carries().contains(&part);
+    let login = registry.login.as_ref().is_some_and(|login| match login {
+        Login::Basic { .. } | Login::Token { .. } => true,
+        Login::Helper { .. } => {
+            login.has_token() && documents::token_instead(kind, &registry.address, login.kind())
+        }
+    });
+    (carries(Part::Credential) && login)
+        || (carries(Part::ClientCertificate) && registry.tls.client.is_some())
 }

@@ -1,6 +1,6 @@
 //! Bad inventories: exit status 1, a message with file:line:column and field, no secret, nothing written.
 
-use crate::support::{regforge, text};
+use crate::support::{regforge, regforge_in, text};
 
 const SECRET: &str = "s3cr3t-VALUE-never-printed";
 
@@ -425,10 +425,9 @@ fn plain_http_artifact_urls_warn_and_https_does_not() {
     std::fs::write(&inventory, https).unwrap();
     let tls = check(&inventory);
     assert!(
-        tls.status.success(),
-        "{}{}",
-        text(&tls.stdout),
-        text(&tls.stderr)
+        !text(&tls.stdout).contains("plain-artifact-url"),
+        "{}",
+        text(&tls.stdout)
     );
 }
 
@@ -457,4 +456,90 @@ fn a_static_ecr_password_warns() {
         "{findings}"
     );
     assert!(!findings.contains(SECRET) && !text(&result.stderr).contains(SECRET));
+}
+
+/// Inline credentials in a provisioning config end up in the node's user data, which
+/// metadata services serve to any process: `check` says so (and only `check`, inline
+/// being the default); remote delivery, or a document without secrets, is quiet.
+#[test]
+fn inline_credentials_in_user_data_are_a_check_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("regforge.yaml");
+    let write = |delivery: &str| {
+        std::fs::write(
+            &inventory,
+            format!(
+                "registries:\n  - {{address: quay.io, username: u, password: {{env: PW}}}}\n  - {{address: m.internal, ca: {{file: ca.pem}}}}\ntargets:\n  - name: node\n    format: butane\n    variant: fcos\n    version: 1.5.0\n    registries: [quay.io]\n    files:\n      - {{document: docker-config, path: /root/.docker/config.json{delivery}}}\n    remote: {{url: \"https://artifacts.internal/a/\"}}\n  - name: certs\n    format: cloud-config\n    registries: [m.internal]\n    files:\n      - {{document: certs-d, path: /etc/containers/certs.d}}\n"
+            ),
+        )
+        .unwrap()
+    };
+    std::fs::write(
+        dir.path().join("ca.pem"),
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let run = |command: &[&str]| regforge_in(dir.path(), command, &[("PW", SECRET)], None);
+    write("");
+    let check = run(&["check", "--strict"]);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check.stderr));
+    assert_eq!(
+        text(&check.stdout),
+        "warning: regforge.yaml:11:9: targets[0].files[0].delivery: docker-config goes inline into the node's user data, which cloud metadata services serve to every process on the node; `delivery: remote` from a URL only the nodes can reach keeps its secrets out of it [inline-user-data]\n"
+    );
+    let render = run(&["render", "--stdout", "node"]);
+    assert!(render.status.success(), "{}", text(&render.stderr));
+    assert_eq!(
+        text(&render.stderr),
+        "",
+        "render repeats a check-only finding"
+    );
+    write(", delivery: remote");
+    let check = run(&["check", "--strict"]);
+    assert!(
+        check.status.success(),
+        "{}{}",
+        text(&check.stdout),
+        text(&check.stderr)
+    );
+}
+
+/// A mirror that is no registry of the inventory gets no login: consumers send a mirror
+/// the login of its own host. The warning names the mirror; listing it as a registry
+/// quiets it.
+#[test]
+fn a_mirror_without_a_login_of_its_own_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("regforge.yaml");
+    let head = "registries:\n  - address: docker.io\n    username: u\n    password: {env: PW}\n    mirrors: [\"https://mirror.internal:5000\"]\n";
+    let tail = "targets:\n  - {name: c, format: containerd-config}\n";
+    let run = || {
+        regforge_in(
+            dir.path(),
+            &["render", "--stdout"],
+            &[("PW", SECRET), ("MPW", "m-pw")],
+            None,
+        )
+    };
+    std::fs::write(&inventory, format!("{head}{tail}")).unwrap();
+    let warned = run();
+    assert!(warned.status.success(), "{}", text(&warned.stderr));
+    let stderr = text(&warned.stderr);
+    assert!(
+        stderr.contains("warning: regforge.yaml:5:15: registries[0].mirrors[0]: consumers pulling through the mirror send it the login of mirror.internal:5000, not this one of docker.io; if the mirror needs a login, add mirror.internal:5000 as a registry of its own"),
+        "{stderr}"
+    );
+    std::fs::write(
+        &inventory,
+        format!("{head}  - {{address: \"mirror.internal:5000\", username: m, password: {{env: MPW}}}}\n{tail}"),
+    )
+    .unwrap();
+    let quiet = run();
+    assert!(quiet.status.success(), "{}", text(&quiet.stderr));
+    assert!(
+        !text(&quiet.stderr).contains("pulling through"),
+        "{}",
+        text(&quiet.stderr)
+    );
+    assert!(!stderr.contains(SECRET));
 }
