@@ -117,6 +117,11 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: CheckFormat,
     },
+    /// Print the inventory's JSON Schema, for editors and CI validators
+    #[command(
+        after_help = "Examples:\n  regforge schema > regforge.schema.json\n\nThen start the inventory with this line, and editors with a YAML language server\n(VS Code's YAML extension, Neovim's yamlls) complete and check its keys:\n  # yaml-language-server: $schema=regforge.schema.json\n\nThe schema is JSON Schema draft 7, generated from the types regforge parses the\ninventory with; `regforge check` still catches what a schema cannot (a registry\nnamed twice, a document that cannot carry a registry's login)."
+    )]
+    Schema,
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  regforge completions bash > /etc/bash_completion.d/regforge\n  regforge completions zsh > \"${fpath[1]}/_regforge\"\n  regforge completions fish > ~/.config/fish/completions/regforge.fish"

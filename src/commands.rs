@@ -150,6 +150,7 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             print(&out)
         }
         Command::Man => print(&crate::cli::man_page()),
+        Command::Schema => print(format!("{:#}\n", inventory::schema()).as_bytes()),
         Command::Terraform => {
             let query = terraform::parse_query(&read_query()?)?;
             // Terraform shows a program's stderr only when it fails, and then wants one

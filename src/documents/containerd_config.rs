@@ -43,6 +43,13 @@ impl Kind for ContainerdConfig {
         Some("containerd")
     }
 
+    fn options_schema(
+        &self,
+        generator: &mut schemars::SchemaGenerator,
+    ) -> Option<schemars::Schema> {
+        Some(generator.subschema_for::<RawOptions>())
+    }
+
     fn typed_options(&self) -> &'static [&'static str] {
         &["version"]
     }
@@ -107,12 +114,19 @@ impl Kind for ContainerdConfig {
 
 const HEADER: &str = "# containerd CRI registry settings, written by regforge. containerd reads them at start: restart it to apply.\n";
 
-/// The `containerd:` block as written.
-#[derive(Deserialize, Default)]
+/// Options of `containerd-config` (the `containerd:` block).
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ContainerdOptions")]
 struct RawOptions {
+    /// The containerd config version: 2 (containerd 1.x and 2.x) or 3 (2.x only).
+    #[schemars(range(min = 2, max = 3))]
     version: Option<u8>,
+    /// The hosts directory where `containerd-hosts` goes, written instead of the
+    /// deprecated `mirrors` table.
     config_path: Option<String>,
+    /// The node's own config.toml, relative to the inventory's folder: the output is that
+    /// config with the registry settings merged in.
     base: Option<PathBuf>,
 }
 

@@ -35,6 +35,13 @@ impl Kind for CrioConfig {
         Some("crio")
     }
 
+    fn options_schema(
+        &self,
+        generator: &mut schemars::SchemaGenerator,
+    ) -> Option<schemars::Schema> {
+        Some(generator.subschema_for::<RawOptions>())
+    }
+
     fn options(
         &self,
         block: Option<serde_yaml::Value>,
@@ -98,10 +105,13 @@ impl Kind for CrioConfig {
 
 const HEADER: &str = "# CRI-O image settings, written by regforge: CRI-O reads registry credentials from this file only.\n";
 
-/// The `crio:` block as written.
-#[derive(Deserialize, Default)]
+/// Options of `crio-config` (the `crio:` block).
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "CrioOptions")]
 struct RawOptions {
+    /// The auth file CRI-O is pointed at, an absolute node path (default
+    /// /etc/crio/auth.json).
     auth_file: Option<String>,
 }
 

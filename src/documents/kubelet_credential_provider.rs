@@ -26,6 +26,13 @@ impl Kind for KubeletCredentialProvider {
         Some("credential_provider")
     }
 
+    fn options_schema(
+        &self,
+        generator: &mut schemars::SchemaGenerator,
+    ) -> Option<schemars::Schema> {
+        Some(generator.subschema_for::<RawOptions>())
+    }
+
     fn options(
         &self,
         block: Option<serde_yaml::Value>,
@@ -111,10 +118,13 @@ impl Kind for KubeletCredentialProvider {
 
 const HEADER: &str = "# kubelet image credential providers, written by regforge: kubelet --image-credential-provider-config=THIS --image-credential-provider-bin-dir=DIR\n";
 
-/// The `credential_provider:` block as written.
-#[derive(Deserialize, Default)]
+/// Options of `kubelet-credential-provider` (the `credential_provider:` block).
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "CredentialProviderOptions")]
 struct RawOptions {
+    /// Every provider's defaultCacheDuration, a Go duration such as `12h` or `1h30m`
+    /// (default 12h for ECR, 1m for the others).
     cache_duration: Option<String>,
 }
 

@@ -28,6 +28,13 @@ impl Kind for KubernetesSecret {
         Some("secret")
     }
 
+    fn options_schema(
+        &self,
+        generator: &mut schemars::SchemaGenerator,
+    ) -> Option<schemars::Schema> {
+        Some(generator.subschema_for::<RawOptions>())
+    }
+
     /// The Secret's data keys: base64 of the whole docker config.
     fn secret_keys(&self) -> &'static [&'static str] {
         &[".dockerconfigjson", ".dockercfg"]
@@ -56,15 +63,23 @@ impl Kind for KubernetesSecret {
     }
 }
 
-/// The `secret:` block as written.
-#[derive(Deserialize, Default)]
+/// Options of `kubernetes-secret` (the `secret:` block).
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "SecretOptions")]
 struct RawOptions {
+    /// The Secret's name, a Kubernetes (DNS-1123) name; the target's name by default,
+    /// required on a file entry.
     name: Option<String>,
+    /// The Secret's namespace, a DNS label.
     namespace: Option<String>,
+    /// Instead of `namespace`: one Secret (and ServiceAccount) per namespace.
     namespaces: Option<Vec<String>>,
+    /// `dockerconfigjson` (default) or `dockercfg`, the legacy Secret type.
     #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["dockerconfigjson", "dockercfg"]))]
     secret_type: Option<String>,
+    /// Also write this ServiceAccount with the Secret in its imagePullSecrets.
     service_account: Option<String>,
 }
 

@@ -38,6 +38,13 @@ impl Kind for Marathon {
         Some("marathon")
     }
 
+    fn options_schema(
+        &self,
+        generator: &mut schemars::SchemaGenerator,
+    ) -> Option<schemars::Schema> {
+        Some(generator.subschema_for::<RawOptions>())
+    }
+
     fn typed_options(&self) -> &'static [&'static str] {
         &TYPED
     }
@@ -68,17 +75,28 @@ impl Kind for Marathon {
 /// The block's numbers and booleans, as `--set` gives them.
 const TYPED: [&str; 4] = ["cpus", "mem", "instances", "legacy_uris"];
 
-/// The `marathon:` block as written.
-#[derive(Deserialize)]
+/// Options of `marathon-app` and `marathon-pod` (the `marathon:` block, required).
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "MarathonOptions")]
 struct RawOptions {
+    /// An absolute path of lower-case names; `/<target name>` by default, required on a
+    /// file entry.
     id: Option<String>,
+    /// The image the app or pod runs.
     image: String,
+    /// CPUs, a positive number (default 0.1).
     cpus: Option<f64>,
+    /// Memory in MiB, a positive number (default 128).
     mem: Option<f64>,
+    /// How many instances run (default 1).
     instances: Option<u32>,
+    /// Where agents fetch the mesos-archive (app only; default file:///etc/docker.tar.gz).
     uri: Option<String>,
+    /// A DC/OS secret-store path of a docker config, used with pullConfig; required for a
+    /// pod.
     secret_source: Option<String>,
+    /// Write the deprecated `uris` instead of `fetch` (app only).
     #[serde(default)]
     legacy_uris: bool,
 }

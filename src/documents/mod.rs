@@ -90,6 +90,13 @@ pub trait Kind: Sync {
     fn options_key(&self) -> Option<&'static str> {
         None
     }
+    /// The JSON Schema of that block (`regforge schema`), exactly when it has one.
+    fn options_schema(
+        &self,
+        _generator: &mut schemars::SchemaGenerator,
+    ) -> Option<schemars::Schema> {
+        None
+    }
     /// The keys of that block whose `regforge document --set` values are numbers or
     /// booleans; every other value is taken as a string.
     fn typed_options(&self) -> &'static [&'static str] {
@@ -596,6 +603,16 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `regforge schema` describes exactly the options blocks the documents read.
+    #[test]
+    fn a_document_has_an_options_schema_exactly_when_it_reads_options() {
+        let mut generator = schemars::SchemaGenerator::default();
+        for kind in DOCUMENTS {
+            let schema = kind.options_schema(&mut generator);
+            assert_eq!(kind.options_key().is_some(), schema.is_some(), "{kind}");
+        }
+    }
 
     #[test]
     fn basic_auth_is_padded_standard_base64() {

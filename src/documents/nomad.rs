@@ -28,6 +28,13 @@ impl Kind for NomadDockerPlugin {
         Some("nomad")
     }
 
+    fn options_schema(
+        &self,
+        generator: &mut schemars::SchemaGenerator,
+    ) -> Option<schemars::Schema> {
+        Some(generator.subschema_for::<RawOptions>())
+    }
+
     fn options(
         &self,
         block: Option<serde_yaml::Value>,
@@ -121,10 +128,13 @@ impl Kind for NomadDockerPlugin {
 
 const HEADER: &str = "# Nomad docker driver registry logins, written by regforge: restart the Nomad client to apply.\n";
 
-/// The `nomad:` block as written.
-#[derive(Deserialize, Default)]
+/// Options of `nomad-docker-plugin` (the `nomad:` block).
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "NomadOptions")]
 struct RawOptions {
+    /// The docker config the plugin block names (default
+    /// /etc/nomad.d/docker-auth.json).
     auth_file: Option<String>,
 }
 

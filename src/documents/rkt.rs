@@ -28,6 +28,13 @@ impl Kind for RktAuth {
         Some("rkt")
     }
 
+    fn options_schema(
+        &self,
+        generator: &mut schemars::SchemaGenerator,
+    ) -> Option<schemars::Schema> {
+        Some(generator.subschema_for::<RawOptions>())
+    }
+
     fn options(
         &self,
         block: Option<serde_yaml::Value>,
@@ -69,10 +76,13 @@ impl Kind for RktAuth {
     }
 }
 
-/// The `rkt:` block as written.
-#[derive(Deserialize)]
+/// Options of `rkt-auth` (the `rkt:` block).
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "RktOptions")]
 struct RawOptions {
+    /// `dockerAuth` (docker:// images, default) or `auth` (HTTPS fetches of ACI images).
+    #[schemars(extend("enum" = ["dockerAuth", "auth"]))]
     kind: String,
 }
 

@@ -45,6 +45,13 @@ impl Kind for Talos {
         Some("talos")
     }
 
+    fn options_schema(
+        &self,
+        generator: &mut schemars::SchemaGenerator,
+    ) -> Option<schemars::Schema> {
+        Some(generator.subschema_for::<RawOptions>())
+    }
+
     fn options(
         &self,
         block: Option<serde_yaml::Value>,
@@ -91,10 +98,12 @@ impl Kind for Talos {
 
 const HEADER: &str = "# Talos registry settings, written by regforge: a machine-config patch (talosctl patch machineconfig --patch @FILE).\n";
 
-/// The `talos:` block, which a target's `version:` fills.
-#[derive(Deserialize, Default)]
+/// Options of `talos` (the `talos:` block), which a target's `version:` fills.
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TalosOptions")]
 struct RawOptions {
+    /// The nodes' Talos version, `1.MINOR[.PATCH]`; a target's `version:` fills it.
     version: Option<String>,
 }
 

@@ -7,6 +7,7 @@ mod login;
 pub mod managed;
 mod options;
 mod raw;
+mod schema;
 mod targets;
 
 use std::collections::{BTreeSet, HashMap};
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::model::{Delivery, FileMode, MirrorUrl, Origin, RegistryAddress};
 pub use locate::SourceMap;
+pub use schema::schema;
 
 use crate::credentials::{FileSource, SecretSource};
 use crate::documents::{CredentialKind, DocumentKind, DocumentSpec, Part};

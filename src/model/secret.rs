@@ -181,3 +181,56 @@ fn exec<'de, A: MapAccess<'de>>(mut map: A) -> Result<SecretRef, A::Error> {
         timeout_seconds,
     }))
 }
+
+impl schemars::JsonSchema for SecretRef {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Secret".into()
+    }
+
+    // By hand, as the Deserialize impl above is: the forms it accepts, one per branch.
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let path = schemars::json_schema!({"type": "string", "minLength": 1});
+        schemars::json_schema!({
+            "description": format!("A secret: {SECRET_FORMS}. A string is the secret itself, which `regforge check` warns about."),
+            "oneOf": [
+                {"type": "string", "description": "the secret written in the inventory (warns)"},
+                {
+                    "type": "object",
+                    "properties": {"env": {"type": "string", "description": "an environment variable read when rendering"}},
+                    "required": ["env"],
+                    "additionalProperties": false
+                },
+                {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "description": "a file relative to the inventory's folder; one trailing line break is dropped"}},
+                    "required": ["file"],
+                    "additionalProperties": false
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "exec": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "minItems": 1,
+                            "description": "a program and its arguments (no shell) whose standard output is the secret"
+                        },
+                        "timeout": {"type": "integer", "minimum": 1, "description": "seconds the program may run (default 30)"}
+                    },
+                    "required": ["exec"],
+                    "additionalProperties": false
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "age": path.clone(),
+                        "identity": path
+                    },
+                    "required": ["age", "identity"],
+                    "additionalProperties": false,
+                    "description": "an age-encrypted file and the identity file that decrypts it"
+                }
+            ]
+        })
+    }
+}

@@ -178,7 +178,7 @@ fn a_failing_target_leaves_the_out_dir_as_it_was() {
     std::fs::write(&inv, yaml).unwrap();
     let second = render();
     assert_eq!(second.status.code(), Some(1));
-    assert!(text(&second.stderr).contains("regforge.yaml:55:13: targets[4].format: dockercfg: registry 012345678910.dkr.ecr.us-east-1.amazonaws.com uses a credential helper"), "{}", text(&second.stderr));
+    assert!(text(&second.stderr).contains("regforge.yaml:56:13: targets[4].format: dockercfg: registry 012345678910.dkr.ecr.us-east-1.amazonaws.com uses a credential helper"), "{}", text(&second.stderr));
     assert_eq!(read_tree(&out), before, "the out-dir changed");
     // And the files written are private.
     let mode = std::fs::metadata(out.join("flatcar-workers.bu"))
@@ -300,6 +300,7 @@ fn completions_and_the_manual_page_are_well_formed() {
         "registry",
         "completions",
         "man",
+        "schema",
     ] {
         assert!(
             roff.contains(&format!(".SH \"REGFORGE {}\"", command.to_uppercase())),

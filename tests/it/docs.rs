@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::support::{regforge_in, root, text};
 
-fn pages() -> Vec<PathBuf> {
+pub fn pages() -> Vec<PathBuf> {
     let mut pages = vec![root().join("README.md")];
     for dir in [root().join("docs"), root().join("docs/platforms")] {
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -19,15 +19,24 @@ fn pages() -> Vec<PathBuf> {
     pages
 }
 
-/// The ```yaml blocks of a page that are whole inventories.
-fn inventories(page: &str) -> Vec<String> {
+/// The first line of every example inventory: editors with a YAML language server
+/// validate and complete it with `regforge schema`'s output.
+pub const SCHEMA_LINE: &str = "# yaml-language-server: $schema=";
+
+/// The ```yaml blocks of a page that are whole inventories: they start with
+/// `registries:`, after the schema line.
+pub fn inventories(page: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut block: Option<String> = None;
     for line in page.lines() {
         match (&mut block, line) {
             (None, "```yaml") => block = Some(String::new()),
             (Some(text), "```") => {
-                if text.starts_with("registries:") {
+                let body = match text.strip_prefix(SCHEMA_LINE) {
+                    Some(rest) => rest.split_once('\n').map_or("", |(_, body)| body),
+                    None => text.as_str(),
+                };
+                if body.starts_with("registries:") {
                     out.push(std::mem::take(text));
                 }
                 block = None;
@@ -173,12 +182,24 @@ fn getting_started_runs_as_printed() {
         let ["regforge", args @ ..] = &args[..] else {
             panic!("`{command}` is not a regforge command");
         };
+        // `> FILE` as a shell does it: stdout into the file.
+        let (args, into) = match args {
+            [args @ .., ">", file] => (args, Some(file)),
+            args => (args, None),
+        };
         let out = regforge_in(dir.path(), args, &[("QUAY_TOKEN", "fake-token")], None);
-        let printed = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        let stdout = match into {
+            Some(file) => {
+                std::fs::write(dir.path().join(file), &out.stdout).unwrap();
+                String::new()
+            }
+            None => text(&out.stdout),
+        };
+        let printed = format!("{stdout}{}", text(&out.stderr));
         assert!(out.status.success(), "$ {command}\n{printed}");
         assert_eq!(printed, shown, "$ {command}");
     }
-    for file in ["out/workers.bu", "out/laptop.json"] {
+    for file in ["out/workers.bu", "out/laptop.json", "regforge.schema.json"] {
         assert!(dir.path().join(file).is_file(), "the page names {file}");
     }
 }

@@ -415,7 +415,7 @@ fn plain_http_artifact_urls_warn_and_https_does_not() {
     let findings = text(&plain.stdout);
     assert!(
         findings.contains(
-            "regforge.yaml:31:12: targets[0].remote.url: nodes fetch the artifacts over plain http:"
+            "regforge.yaml:32:12: targets[0].remote.url: nodes fetch the artifacts over plain http:"
         ),
         "{findings}"
     );

@@ -25,6 +25,7 @@ mod registry_cli;
 mod registry_fields;
 mod registry_server;
 mod roundtrip;
+mod schema;
 mod skopeo;
 mod snapshots;
 mod support;
