@@ -69,6 +69,9 @@ pub enum Command {
         /// Indent Ignition JSON by two spaces (default: compact, one line)
         #[arg(long)]
         pretty: bool,
+        /// No progress bar and no summary line; warnings and errors still print
+        #[arg(long, short = 'q')]
+        quiet: bool,
     },
     /// Print one document for all registries (or the ones given with --registry)
     #[command(

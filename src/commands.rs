@@ -52,6 +52,7 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             stdout,
             check,
             pretty,
+            quiet,
         } => {
             let inventory = load(&cli.inventory)?;
             if stdout && targets.len() != 1 && inventory.targets.len() != 1 {
@@ -59,14 +60,26 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
                     "--stdout prints one target: name exactly one".into(),
                 ));
             }
+            let count = if targets.is_empty() {
+                inventory.targets.len()
+            } else {
+                targets.len()
+            };
+            let bar = progress_bar(count, quiet);
+            let ticking = bar.clone();
             let options = crate::render::Options {
                 pretty,
+                progress: crate::render::Progress::new(move || ticking.inc(1)),
                 ..Default::default()
             };
             if check {
-                return check_tree(&inventory, &targets, &out_dir, env, &options);
+                let checked = check_tree(&inventory, &targets, &out_dir, env, &options);
+                bar.finish_and_clear();
+                return checked;
             }
-            let rendered = crate::pipeline::render_targets(&inventory, &targets, env, &options)?;
+            let rendered = crate::pipeline::render_targets(&inventory, &targets, env, &options);
+            bar.finish_and_clear();
+            let rendered = rendered?;
             if stdout {
                 let target = &rendered[0];
                 let [file] = &target.files[..] else {
@@ -96,7 +109,9 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
                 )));
             }
             output::write_tree(&out_dir, &files)?;
-            eprintln!("wrote {} file(s) to {}", files.len(), out_dir.display());
+            if !quiet {
+                eprintln!("wrote {} file(s) to {}", files.len(), out_dir.display());
+            }
             Ok(())
         }
         Command::Document {
@@ -267,6 +282,25 @@ fn check_tree(
         out_dir: out_dir.to_path_buf(),
         files: report.drifted,
     })
+}
+
+/// From this many targets on, a render shows a progress bar on a terminal: smaller ones
+/// finish before a bar would be read.
+const PROGRESS_FROM: usize = 1000;
+
+/// A progress bar over `targets` on stderr, drawn only on a terminal, for a long render,
+/// without `--quiet`; otherwise one that draws nothing.
+fn progress_bar(targets: usize, quiet: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || targets < PROGRESS_FROM || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(targets as u64);
+    let style =
+        indicatif::ProgressStyle::with_template("rendering {pos}/{len} targets {wide_bar} {eta}")
+            .expect("the template is valid");
+    bar.set_style(style);
+    bar
 }
 
 fn load(path: &Path) -> Result<Inventory, Error> {

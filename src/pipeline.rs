@@ -106,7 +106,11 @@ pub fn render_with(
     let render_all = |chunk: &[(&Target, Vec<RegistryCredential>)]| {
         chunk
             .iter()
-            .map(|(target, registries)| render_target(target, registries, &template_env, options))
+            .map(|(target, registries)| {
+                let rendered = render_target(target, registries, &template_env, options);
+                options.progress.tick();
+                rendered
+            })
             .collect::<Vec<_>>()
     };
     // Targets are independent: large inventories render on every core, in contiguous

@@ -94,6 +94,7 @@ pub fn respond(inventory: &Inventory, query: &Query, env: EnvLookup) -> Result<S
         &crate::render::Options {
             pretty: false,
             variables: query.variables.clone(),
+            ..Default::default()
         },
     )?;
     let target = &rendering.targets[0];

@@ -148,14 +148,42 @@ struct RegistryContext {
     helper: Option<String>,
 }
 
-/// What the caller chooses about rendering: layout where the format leaves a choice, and
-/// values for user templates.
+/// What the caller chooses about rendering: layout where the format leaves a choice,
+/// values for user templates, and who hears of each rendered target.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Ignition JSON indented by two spaces instead of on one line.
     pub pretty: bool,
     /// Handed to templates as `variables` (`regforge terraform`); empty otherwise.
     pub variables: Variables,
+    pub progress: Progress,
+}
+
+/// Called once per rendered target, from any rendering thread: the command layer's
+/// progress bar. The library itself prints nothing.
+#[derive(Clone, Default)]
+pub struct Progress(Option<std::sync::Arc<dyn Fn() + Send + Sync>>);
+
+impl Progress {
+    pub fn new(tick: impl Fn() + Send + Sync + 'static) -> Progress {
+        Progress(Some(std::sync::Arc::new(tick)))
+    }
+
+    pub fn tick(&self) {
+        if let Some(tick) = &self.0 {
+            tick();
+        }
+    }
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Progress(on)"
+        } else {
+            "Progress(off)"
+        })
+    }
 }
 
 /// Renders one provisioning target with the built-in template, or with `user_template`

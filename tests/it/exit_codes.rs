@@ -285,3 +285,34 @@ fn a_document_that_cannot_carry_a_registry_exits_1() {
         )
     );
 }
+
+/// docs/command-line.md shows the exit status table exactly as `--help` prints it.
+#[test]
+fn the_command_line_page_shows_the_help_table() {
+    let out = Folder::new(INVENTORY).run(&["--help"], None);
+    let help = text(&out.stdout);
+    let table = &help[help.find("Exit status:\n").unwrap()..];
+    let page =
+        std::fs::read_to_string(crate::support::root().join("docs/command-line.md")).unwrap();
+    assert!(
+        page.contains(&format!("```text\n{table}```\n")),
+        "docs/command-line.md:\n{table}"
+    );
+}
+
+/// clap's colours appear on a terminal only, and never with NO_COLOR.
+#[test]
+fn colours_only_on_a_terminal_and_never_with_no_color() {
+    let folder = Folder::new(INVENTORY);
+    let escape = '\u{1b}';
+    let coloured = crate::support::on_a_terminal(folder.path(), "--bogus", &[]);
+    assert!(coloured.contains(escape), "{coloured:?}");
+    let plain = crate::support::on_a_terminal(folder.path(), "--bogus", &[("NO_COLOR", "1")]);
+    assert!(
+        plain.contains("unexpected argument") && !plain.contains(escape),
+        "{plain:?}"
+    );
+    let (code, piped) = failure(&folder.run(&["--bogus"], None));
+    assert_eq!(code, Some(2));
+    assert!(!piped.contains(escape), "{piped:?}");
+}

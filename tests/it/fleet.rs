@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{read_tree, regforge_in, text};
+use crate::support::{on_a_terminal, read_tree, regforge_in, text};
 
 /// `n` targets: docker-config files of quay.io and cloud-configs placing a dockercfg of
 /// docker.io, alternating; `version` changes the password, so a second render differs.
@@ -155,4 +155,26 @@ fn a_link_in_the_output_folder_is_not_written_through() {
     );
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
     assert!(!out.join("config.json").exists(), "nothing is written");
+}
+
+/// A long render draws a progress bar on a terminal's stderr; `--quiet` draws none and
+/// drops the summary; off a terminal (CI logs, pipes) there is no bar either.
+#[test]
+fn a_long_render_shows_progress_only_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    fleet(dir.path(), 1000, "a");
+    let shown = on_a_terminal(dir.path(), "render", &[]);
+    assert!(
+        shown.contains("rendering ") && shown.contains("/1000 targets"),
+        "{shown:?}"
+    );
+    assert!(
+        shown.ends_with("wrote 1000 file(s) to out\r\n"),
+        "{shown:?}"
+    );
+    let quiet = on_a_terminal(dir.path(), "render --quiet", &[]);
+    assert_eq!(quiet, "");
+    let piped = regforge_in(dir.path(), &["render"], &[], None);
+    assert!(piped.status.success());
+    assert_eq!(text(&piped.stderr), "wrote 1000 file(s) to out\n");
 }

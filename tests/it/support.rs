@@ -190,3 +190,17 @@ pub fn render_stdout(inventory: &Path, target: &str, env: &[(&str, &str)]) -> St
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     text(&out.stdout)
 }
+
+/// Runs `regforge ARGS` in `dir` on a pseudo-terminal (util-linux `script`), returning
+/// what the terminal showed, stdout and stderr together, whatever the exit status.
+pub fn on_a_terminal(dir: &Path, args: &str, env: &[(&str, &str)]) -> String {
+    let out = Command::new("script")
+        .current_dir(dir)
+        .args(["--quiet", "--return", "--command"])
+        .arg(format!("{} {args}", env!("CARGO_BIN_EXE_regforge")))
+        .arg("/dev/null")
+        .envs(env.iter().copied())
+        .output()
+        .expect("`script` runs a command on a terminal: apt-get install bsdutils");
+    text(&out.stdout)
+}
