@@ -1,9 +1,11 @@
-//! Every inventory shown in the README and docs/ renders: a `yaml` block that starts with
-//! `registries:` is written out with fake secrets for its `{file}`/`{env}` references and rendered.
+//! The docs as a user meets them: every inventory shown renders and its consumers accept
+//! the output, getting-started runs as printed, and every command line shown parses.
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{regforge_in, root, text};
+use crate::butane;
+use crate::real_tools::{cloud_init_schema, ignition_validate};
+use crate::support::{regforge_in, require_tool, root, text};
 
 pub fn pages() -> Vec<PathBuf> {
     let mut pages = vec![root().join("README.md")];
@@ -115,9 +117,54 @@ fn render(dir: &Path, inventory: &str) -> Result<(), String> {
     }
 }
 
+/// How many rendered files each real consumer accepted.
+#[derive(Default)]
+struct Judged {
+    cloud_configs: usize,
+    butane: usize,
+    ignition: usize,
+}
+
+/// Each config rendered into `out` passes its consumer: `cloud-init schema` for
+/// cloud-config, the strict Butane read and `ignition-validate` for Butane and
+/// Ignition (specs up to 3.3.0, what Debian's ignition 2.14 knows).
+fn judge(out: &Path, judged: &mut Judged) {
+    let cloud_init = require_tool("cloud-init", "cloud-init");
+    let validate = require_tool("ignition-validate", "ignition");
+    for entry in std::fs::read_dir(out).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("yaml") if bytes.starts_with(b"#cloud-config") => {
+                cloud_init_schema(&cloud_init, &path);
+                judged.cloud_configs += 1;
+            }
+            Some("bu") => {
+                let (config, _) = butane::translate(&text(&bytes), out);
+                judged.butane += 1;
+                if config["ignition"]["version"] == "3.3.0" {
+                    let json = path.with_extension("bu.ign");
+                    std::fs::write(&json, serde_json::to_vec(&config).unwrap()).unwrap();
+                    ignition_validate(&validate, &json);
+                    judged.ignition += 1;
+                }
+            }
+            Some("ign") => {
+                let config: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                if config["ignition"]["version"] == "3.3.0" {
+                    ignition_validate(&validate, &path);
+                    judged.ignition += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 #[test]
-fn every_inventory_in_the_docs_renders() {
+fn every_inventory_in_the_docs_renders_and_its_consumers_accept_it() {
     let mut rendered = 0;
+    let mut judged = Judged::default();
     let mut failures = Vec::new();
     for page in pages() {
         for (i, inventory) in inventories(&std::fs::read_to_string(&page).unwrap())
@@ -126,7 +173,13 @@ fn every_inventory_in_the_docs_renders() {
         {
             let dir = tempfile::tempdir().unwrap();
             match render(dir.path(), &inventory) {
-                Ok(()) => rendered += 1,
+                Ok(()) => {
+                    rendered += 1;
+                    let out = dir.path().join("out");
+                    if out.is_dir() {
+                        judge(&out, &mut judged);
+                    }
+                }
                 Err(stderr) => {
                     failures.push(format!("{} block {}: {stderr}", page.display(), i + 1))
                 }
@@ -135,10 +188,21 @@ fn every_inventory_in_the_docs_renders() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(
-        rendered >= 10,
+        rendered >= 25,
         "only {rendered} inventories found in the docs"
     );
-    eprintln!("docs: {rendered} inventories rendered");
+    let Judged {
+        cloud_configs,
+        butane,
+        ignition,
+    } = judged;
+    assert!(
+        cloud_configs >= 3 && butane >= 5 && ignition >= 5,
+        "cloud-init {cloud_configs}, butane {butane}, ignition-validate {ignition}"
+    );
+    eprintln!(
+        "docs: {rendered} inventories rendered; cloud-init schema accepted {cloud_configs}, the strict Butane read {butane}, ignition-validate {ignition}"
+    );
 }
 
 /// The `$ regforge …` commands of a page's ```console blocks, each with the lines shown
@@ -202,4 +266,96 @@ fn getting_started_runs_as_printed() {
     for file in ["out/workers.bu", "out/laptop.json", "regforge.schema.json"] {
         assert!(dir.path().join(file).is_file(), "the page names {file}");
     }
+}
+
+/// The `regforge …` command lines in a text: each segment of a line (split at `|`,
+/// `&&`, `;`) that starts with `regforge`, without prompt, comment or redirection.
+fn command_lines(text: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim().trim_start_matches("$ ");
+        let line = line.split(" #").next().unwrap_or_default();
+        for segment in line.split(['|', ';']).flat_map(|s| s.split("&&")) {
+            let Some(words) = shlex::split(segment.trim()) else {
+                continue;
+            };
+            if words.first().is_none_or(|w| w != "regforge") {
+                continue;
+            }
+            let mut args = Vec::new();
+            let mut words = words.into_iter();
+            while let Some(word) = words.next() {
+                match word.as_str() {
+                    ">" | "<" | "2>" => drop(words.next()),
+                    w if w.starts_with('>') || w.starts_with("2>") => {}
+                    _ => args.push(word),
+                }
+            }
+            out.push(args);
+        }
+    }
+    out
+}
+
+/// The fenced shell blocks (`sh`, `console`) of a page, as text.
+fn shell_blocks(page: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in page.lines() {
+        match (inside, line) {
+            (false, "```sh" | "```console") => inside = true,
+            (true, "```") => inside = false,
+            (true, line) => {
+                out.push_str(line);
+                out.push('\n');
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Every regforge command line the docs and the README show, and every example in
+/// `--help`, is accepted by the argument parser as written: a renamed flag or
+/// subcommand fails here, not in a user's terminal.
+#[test]
+fn every_documented_command_line_parses() {
+    use clap::{CommandFactory, Parser};
+    let mut sources: Vec<(String, String)> = pages()
+        .into_iter()
+        .map(|page| {
+            let text = std::fs::read_to_string(&page).unwrap();
+            (page.display().to_string(), shell_blocks(&text))
+        })
+        .collect();
+    let command = regforge::cli::Cli::command();
+    let mut helps = vec![command.clone()];
+    helps.extend(command.get_subcommands().cloned());
+    for sub in command.get_subcommands() {
+        helps.extend(sub.get_subcommands().cloned());
+    }
+    for mut help in helps {
+        let name = help.get_name().to_string();
+        let text = help.render_long_help().to_string();
+        let examples = text.split("Examples:").nth(1).unwrap_or_default();
+        let examples = examples.split("\n\n").next().unwrap_or_default();
+        sources.push((format!("--help of {name}"), examples.to_string()));
+    }
+    // The oracle looks: a line with a flag regforge lacks is refused.
+    let bogus = command_lines("$ printf x | regforge render --no-such-flag > x.txt # note");
+    assert_eq!(bogus, [["regforge", "render", "--no-such-flag"]]);
+    assert!(regforge::cli::Cli::try_parse_from(&bogus[0]).is_err());
+    let (mut parsed, mut failures) = (0, Vec::new());
+    for (source, text) in sources {
+        for args in command_lines(&text) {
+            match regforge::cli::Cli::try_parse_from(&args) {
+                Ok(_) => parsed += 1,
+                Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => parsed += 1,
+                Err(e) => failures.push(format!("{source}: `{}`: {e}", args.join(" "))),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(parsed >= 60, "only {parsed} command lines found");
+    eprintln!("docs: {parsed} documented command lines parse");
 }

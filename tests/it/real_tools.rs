@@ -13,24 +13,27 @@ fn every_cloud_config_passes_cloud_init_schema() {
         let out = render_case(&case);
         for name in targets_of_format(&case, "cloud-config") {
             let path = out.path().join(format!("{name}.yaml"));
-            {
-                let result = Command::new(&cloud_init)
-                    .args(["schema", "--config-file"])
-                    .arg(&path)
-                    .output()
-                    .unwrap();
-                assert!(
-                    result.status.success() && text(&result.stdout).contains("Valid cloud-config"),
-                    "{}: {}{}",
-                    path.display(),
-                    text(&result.stdout),
-                    text(&result.stderr)
-                );
-                checked += 1;
-            }
+            cloud_init_schema(&cloud_init, &path);
+            checked += 1;
         }
     }
     assert!(checked >= 3, "only {checked} cloud-configs checked");
+}
+
+/// `cloud-init schema` accepts the cloud-config at `path`.
+pub fn cloud_init_schema(cloud_init: &std::path::Path, path: &std::path::Path) {
+    let result = Command::new(cloud_init)
+        .args(["schema", "--config-file"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success() && text(&result.stdout).contains("Valid cloud-config"),
+        "{}: {}{}",
+        path.display(),
+        text(&result.stdout),
+        text(&result.stderr)
+    );
 }
 
 /// The names of the case's targets with the given `format`, read from its inventory.
@@ -113,7 +116,7 @@ fn every_ignition_target_validates() {
 }
 
 /// `ignition-validate` accepts the config silently (Debian's ignition 2.14 knows specs up to 3.3.0).
-fn ignition_validate(validate: &std::path::Path, config: &std::path::Path) {
+pub fn ignition_validate(validate: &std::path::Path, config: &std::path::Path) {
     let result = Command::new(validate).arg(config).output().unwrap();
     assert!(
         result.status.success() && result.stdout.is_empty() && result.stderr.is_empty(),
