@@ -259,6 +259,7 @@ pub enum Rule {
     DocumentAdvice,
     InlineUserData,
     MirrorLogin,
+    Insecure,
 }
 
 impl Rule {
@@ -276,13 +277,15 @@ impl Rule {
             Rule::DocumentAdvice => "document-advice",
             Rule::InlineUserData => "inline-user-data",
             Rule::MirrorLogin => "mirror-login",
+            Rule::Insecure => "insecure",
         }
     }
 
-    /// Whether only `regforge check` reports it: advice about a default choice
-    /// (inline delivery) would otherwise repeat on every render.
+    /// Whether only `regforge check` reports it: advice about a default choice (inline
+    /// delivery) or about `regforge registry` alone (`insecure`) would otherwise repeat
+    /// on every render.
     pub fn check_only(self) -> bool {
-        matches!(self, Rule::InlineUserData)
+        matches!(self, Rule::InlineUserData | Rule::Insecure)
     }
 }
 
@@ -535,6 +538,13 @@ impl<'a> Validator<'a> {
         let mirrors = self.mirrors(&at, &address, &mut r)?;
         let tls = self.tls(&at, &mut r)?;
         let (email, insecure) = (r.email.clone(), r.insecure);
+        if insecure {
+            self.warn(
+                Rule::Insecure,
+                &format!("{at}.insecure"),
+                "`regforge registry add` and `update` check this login without verifying the registry's certificate, so anyone on the path can read the password; pin the registry's CA with `--ca-cert` instead",
+            );
+        }
         let login = self.login(&at, &address, r)?;
         let registry = Registry {
             address,

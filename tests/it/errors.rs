@@ -543,3 +543,27 @@ fn a_mirror_without_a_login_of_its_own_warns() {
     );
     assert!(!stderr.contains(SECRET));
 }
+
+/// `insecure: true` only concerns `regforge registry`'s own login check: `check` says
+/// what it costs, render stays quiet.
+#[test]
+fn an_insecure_login_check_is_a_check_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("regforge.yaml"),
+        "registries:\n  - {address: quay.io, username: u, password: {env: PW}, insecure: true}\ntargets:\n  - {name: c, format: docker-config}\n",
+    )
+    .unwrap();
+    let check = regforge_in(
+        dir.path(),
+        &["check", "--format", "json"],
+        &[("PW", SECRET)],
+        None,
+    );
+    let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(report["findings"][0]["rule"], "insecure", "{report:#}");
+    assert_eq!(report["findings"][0]["field"], "registries[0].insecure");
+    let render = regforge_in(dir.path(), &["render", "--stdout"], &[("PW", SECRET)], None);
+    assert!(render.status.success());
+    assert_eq!(text(&render.stderr), "");
+}
