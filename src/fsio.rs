@@ -5,7 +5,8 @@
 //! folder is flushed so that the rename survives a crash. A reader sees the old file or
 //! the new one, never half of one.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -100,18 +101,24 @@ pub fn create_new(dest: &Path, bytes: &[u8], mode: u32) -> Result<bool, IoError>
 /// system, renames them all into place and flushes their folders. A batch dropped without
 /// `commit`, or a failed commit, removes the temporary files it still holds.
 pub struct Batch {
+    /// The folder as given, which messages name.
     root: PathBuf,
+    /// The same folder made absolute once, so that creating each temporary file does
+    /// not ask for the current folder again.
+    absolute: PathBuf,
     staged: Vec<(TempPath, PathBuf)>,
-    /// Folders known to exist, so each is created once.
-    folders: BTreeSet<PathBuf>,
+    /// Folders known to exist, each with the names of the folders in it: created and
+    /// listed once, so that staging a file costs no lookup of its own.
+    folders: BTreeMap<PathBuf, BTreeSet<OsString>>,
 }
 
 impl Batch {
     pub fn new(root: &Path) -> Batch {
         Batch {
             root: root.to_path_buf(),
+            absolute: std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
             staged: Vec::new(),
-            folders: BTreeSet::new(),
+            folders: BTreeMap::new(),
         }
     }
 
@@ -119,14 +126,15 @@ impl Batch {
     /// files hold credentials. New folders are 0700.
     pub fn stage(&mut self, relative: &Path, bytes: &[u8]) -> Result<(), IoError> {
         let dest = self.root.join(relative);
-        let folder = folder_of(&dest).to_path_buf();
-        if !self.folders.contains(&folder) {
+        let folder = folder_of(&self.absolute.join(relative)).to_path_buf();
+        if !self.folders.contains_key(&folder) {
             create_dir_all(&folder, 0o700)?;
-            self.folders.insert(folder.clone());
+            let folders = subfolders(&folder).map_err(|e| IoError::new("list", &folder, &e))?;
+            self.folders.insert(folder.clone(), folders);
         }
         // A folder in a file's place would fail the rename half-way through the commit,
         // after earlier files were replaced: refuse it before anything is replaced.
-        if fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir()) {
+        if relative.file_name().is_some_and(|name| self.folders[&folder].contains(name)) {
             return Err(IoError {
                 action: "write",
                 path: dest,
@@ -180,11 +188,44 @@ fn temp_file(folder: &Path, dest: &Path, bytes: &[u8], mode: u32) -> Result<Temp
         .tempfile_in(folder)
         .map_err(|e| fail(&e))?;
     temp.write_all(bytes).map_err(|e| fail(&e))?;
-    // Set exactly: permissions given at creation would be filtered by the umask.
-    temp.as_file()
-        .set_permissions(Permissions::from_mode(mode))
-        .map_err(|e| fail(&e))?;
+    // Set exactly: the mode a file is created with is filtered by the umask. The
+    // temporary file is created 0600, which most umasks leave as it is.
+    if mode != CREATED_MODE || umask() & CREATED_MODE != 0 {
+        temp.as_file()
+            .set_permissions(Permissions::from_mode(mode))
+            .map_err(|e| fail(&e))?;
+    }
     Ok(temp.into_temp_path())
+}
+
+/// The mode tempfile creates files with, before the umask.
+const CREATED_MODE: u32 = 0o600;
+
+/// The process's umask, read once from /proc/self/status (umask(2) can only read it by
+/// setting it, which would race with other threads creating files); when that cannot be
+/// read, one that masks everything, so that every mode is set explicitly.
+fn umask() -> u32 {
+    static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("Umask:"))
+            .and_then(|octal| u32::from_str_radix(octal.trim(), 8).ok())
+            .unwrap_or(0o777)
+    })
+}
+
+/// The names of the folders (not links to them) in `folder`, from one listing.
+fn subfolders(folder: &Path) -> std::io::Result<BTreeSet<OsString>> {
+    let mut out = BTreeSet::new();
+    for entry in fs::read_dir(folder)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            out.insert(entry.file_name());
+        }
+    }
+    Ok(out)
 }
 
 fn folder_of(path: &Path) -> &Path {

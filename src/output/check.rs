@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use similar::{ChangeTag, TextDiff};
 
 use super::redact::{Redactor, block_secret_lines};
-use super::{OutputFile, link_within};
+use super::{Links, OutputFile};
 use crate::fsio::{IoError, io_reason};
 
 /// The outcome of a comparison: the diff to print, and how many files differ.
@@ -33,10 +33,11 @@ pub fn compare(
     redactor: &Redactor,
 ) -> Result<Report, IoError> {
     let mut entries: BTreeMap<PathBuf, Entry> = BTreeMap::new();
+    let mut links = Links::new(out_dir);
     for file in files {
         // A link is never followed: it could show anything (/proc/self/environ) in the
         // diff, and render would not write through it either.
-        if let Some(link) = link_within(out_dir, &file.path) {
+        if let Some(link) = links.within(&file.path) {
             entries.insert(link, Entry::Link);
             continue;
         }
