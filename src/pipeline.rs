@@ -103,11 +103,13 @@ pub fn render_with(
         .map(|target| Ok((target, resolver.resolve(&target.registries)?)))
         .collect::<Result<Vec<_>, Error>>()?;
     let template_env = render::environment();
+    let verified = verify::Verified::default();
     let render_all = |chunk: &[(&Target, Vec<RegistryCredential>)]| {
         chunk
             .iter()
             .map(|(target, registries)| {
-                let rendered = render_target(target, registries, &template_env, options);
+                let rendered =
+                    render_target(target, registries, &template_env, &verified, options);
                 options.progress.tick();
                 rendered
             })
@@ -139,6 +141,7 @@ fn render_target(
     target: &Target,
     registries: &[RegistryCredential],
     template_env: &minijinja::Environment,
+    verified: &verify::Verified,
     options: &render::Options,
 ) -> Result<RenderedTarget, Error> {
     let document = |spec: &DocumentSpec, at: Option<&str>| {
@@ -209,7 +212,7 @@ fn render_target(
         template,
         options,
     )?;
-    verify::verify(target, &text, &placed, &directories)?;
+    verify::verify_once(verified, target, &text, &placed, &directories)?;
     let artifacts = placed
         .iter()
         .filter_map(|p| {

@@ -1,5 +1,10 @@
 //! Verify: compares what a format reads back from its rendered config with every file and directory regforge placed.
 
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
+
 use crate::delivery::{Directory, PlacedFile};
 use crate::formats::{Contents, DirectoryBack, FileBack, Problem, ReadBack};
 use crate::inventory::{Delivery, FileMode, Target, TargetFormat};
@@ -44,6 +49,78 @@ pub fn verify(
         .read_back(rendered, config.version, &placed)
         .and_then(|back| placements(&back, files, directories))
         .map_err(|p| fail(&p.what, p.problem))
+}
+
+/// Configs verified already, by fingerprint. Reading a config back is a pure function
+/// of its text and of what was placed, and costs more than rendering it: a fleet of
+/// nodes that share a config reads it back once. Only successes are remembered.
+#[derive(Debug, Default)]
+pub struct Verified(Mutex<HashSet<[u8; 32]>>);
+
+/// `verify`, skipped for a config whose text and placements were verified already.
+pub fn verify_once(
+    verified: &Verified,
+    target: &Target,
+    rendered: &str,
+    files: &[PlacedFile],
+    directories: &[Directory],
+) -> Result<(), VerifyError> {
+    let key = fingerprint(target, rendered, files, directories);
+    if verified.lock().contains(&key) {
+        return Ok(());
+    }
+    verify(target, rendered, files, directories)?;
+    verified.lock().insert(key);
+    Ok(())
+}
+
+impl Verified {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<[u8; 32]>> {
+        // A panic elsewhere cannot leave the set half-changed: insert is one step.
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// SHA-256 of everything `verify` looks at: the format and its version, the text, and
+/// each placed file's and directory's path, mode, owner, delivery and contents. Each
+/// field is length-prefixed, so no two inputs share a fingerprint by running together.
+fn fingerprint(
+    target: &Target,
+    rendered: &str,
+    files: &[PlacedFile],
+    directories: &[Directory],
+) -> [u8; 32] {
+    let mut digest = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        digest.update((bytes.len() as u64).to_le_bytes());
+        digest.update(bytes);
+    };
+    if let TargetFormat::Config(config) = target.format {
+        field(config.format.name().as_bytes());
+        let version = config.version.map_or(("", ""), |v| (v.variant, v.version));
+        field(version.0.as_bytes());
+        field(version.1.as_bytes());
+    }
+    field(rendered.as_bytes());
+    let owner = |user: &Option<String>, group: &Option<String>| {
+        format!("{user:?}:{group:?}")
+    };
+    for file in files {
+        field(file.path.as_bytes());
+        field(file.mode.to_string().as_bytes());
+        field(owner(&file.spec.user, &file.spec.group).as_bytes());
+        field(file.spec.delivery.name().as_bytes());
+        field(&file.document.bytes);
+        field(file.hash.to_string().as_bytes());
+        field(format!("{:?}", file.artifact).as_bytes());
+    }
+    field(b"directories");
+    for dir in directories {
+        field(dir.path.as_bytes());
+        field(dir.mode.to_string().as_bytes());
+        field(owner(&dir.user, &dir.group).as_bytes());
+    }
+    digest.finalize().into()
 }
 
 /// Every file and directory regforge placed is in the read-back exactly once, as computed.

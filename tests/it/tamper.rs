@@ -265,3 +265,34 @@ fn every_file_of_a_multi_file_document_is_read_back() {
         );
     }
 }
+
+/// Identical configs are read back once (verify::Verified), but a config that differs
+/// is read back on its own: one node of a hundred tampered with is still caught.
+#[test]
+fn one_tampered_node_in_a_fleet_of_identical_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pw"), SECRET).unwrap();
+    let template = tampered(
+        "cloud-config.yaml.j2",
+        "{{ file.contents | yaml_string(6) }}",
+        "{{ (file.contents | replace('auths', 'authz') if target.name == 'n99' else file.contents) | yaml_string(6) }}",
+    );
+    std::fs::write(dir.path().join("t.j2"), template).unwrap();
+    let mut inventory = String::from(
+        "registries:\n  - {address: quay.io, username: robot, password: {file: pw}}\ntargets:\n",
+    );
+    for i in 0..100 {
+        inventory.push_str(&format!(
+            "  - name: n{i}\n    format: cloud-config\n    template: t.j2\n    files:\n      - {{document: docker-config, path: /root/.docker/config.json}}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("regforge.yaml"), inventory).unwrap();
+    let out = regforge_in(dir.path(), &["render"], &[], None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: target n99: the rendered /root/.docker/config.json does not match what regforge computed: the placed content"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists());
+}
