@@ -77,10 +77,10 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
                 bar.finish_and_clear();
                 return checked;
             }
-            let rendered = crate::pipeline::render_targets(&inventory, &targets, env, &options);
-            bar.finish_and_clear();
-            let rendered = rendered?;
             if stdout {
+                let rendered = crate::pipeline::render_targets(&inventory, &targets, env, &options);
+                bar.finish_and_clear();
+                let rendered = rendered?;
                 let target = &rendered[0];
                 let [file] = &target.files[..] else {
                     return Err(Error::Input(format!(
@@ -98,19 +98,18 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
                 }
                 return print(&file.bytes);
             }
-            let files = tree(rendered);
-            if let Some((output, input)) =
-                output::replaces_input(&out_dir, &files, &inventory.inputs())
-            {
-                return Err(Error::Conflict(format!(
-                    "{} would replace {}, which this render reads; choose another --out-dir or target name (nothing was written)",
-                    output.display(),
-                    input.display()
-                )));
-            }
-            output::write_tree(&out_dir, &files)?;
+            // Each batch of rendered targets is staged as it comes and dropped, so a
+            // fleet's outputs are never all in memory; nothing is in place until commit.
+            let mut writer = output::Writer::new(&out_dir, &inventory.inputs());
+            let rendered =
+                crate::pipeline::render_each(&inventory, &targets, env, &options, &mut |batch| {
+                    Ok(writer.add(tree(batch))?)
+                });
+            bar.finish_and_clear();
+            rendered?;
+            let written = writer.commit()?;
             if !quiet {
-                eprintln!("wrote {} file(s) to {}", files.len(), out_dir.display());
+                eprintln!("wrote {written} file(s) to {}", out_dir.display());
             }
             Ok(())
         }
@@ -129,12 +128,9 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             let inventory = load(&cli.inventory)?;
             let documents = crate::pipeline::build_document(&inventory, &spec, &registries, env)?;
             if let Some(dest) = file.as_deref() {
-                let outputs = [output::OutputFile {
-                    path: dest.to_path_buf(),
-                    bytes: Vec::new(),
-                }];
-                if let Some((_, input)) =
-                    output::replaces_input(Path::new(""), &outputs, &inventory.inputs())
+                let inputs = inventory.inputs();
+                if let Some(input) =
+                    output::Writer::new(Path::new("."), &inputs).replaced_input(dest)
                 {
                     return Err(Error::Conflict(format!(
                         "-o {} would replace {}, which this command reads (nothing was written)",
@@ -216,7 +212,10 @@ fn write_documents(
                     bytes: d.bytes.clone(),
                 })
                 .collect();
-            Ok(output::write_tree(dir, &files)?)
+            let mut writer = output::Writer::new(dir, &[]);
+            writer.add(files)?;
+            writer.commit()?;
+            Ok(())
         }
         (Some(path), [document]) => {
             // Missing folders are made as render makes them: the file holds credentials.

@@ -7,6 +7,7 @@ use crate::documents::DocumentError;
 use crate::fsio::IoError;
 use crate::inventory::InventoryError;
 use crate::login;
+use crate::output::WriteError;
 use crate::render::RenderError;
 use crate::verify::VerifyError;
 
@@ -55,4 +56,17 @@ pub enum Error {
     /// to do for anyone, so it ends quietly with exit 0, as ripgrep does.
     #[error("stdout was closed by its reader")]
     StdoutClosed,
+}
+
+impl From<WriteError> for Error {
+    fn from(e: WriteError) -> Error {
+        match e {
+            WriteError::ReplacesInput { output, input } => Error::Conflict(format!(
+                "{} would replace {}, which this render reads; choose another --out-dir or target name (nothing was written)",
+                output.display(),
+                input.display()
+            )),
+            WriteError::Io(e) => Error::Output(e),
+        }
+    }
 }

@@ -134,7 +134,10 @@ impl Batch {
         }
         // A folder in a file's place would fail the rename half-way through the commit,
         // after earlier files were replaced: refuse it before anything is replaced.
-        if relative.file_name().is_some_and(|name| self.folders[&folder].contains(name)) {
+        if relative
+            .file_name()
+            .is_some_and(|name| self.folders[&folder].contains(name))
+        {
             return Err(IoError {
                 action: "write",
                 path: dest,

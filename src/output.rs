@@ -17,35 +17,6 @@ pub struct OutputFile {
     pub bytes: Vec<u8>,
 }
 
-/// The first output that would replace one of `inputs` (the inventory, a secret, a
-/// template…), as (output, input). Paths are compared as the file system resolves
-/// them, so `--out-dir .` and a target named `regforge` are caught.
-pub fn replaces_input(
-    out_dir: &Path,
-    files: &[OutputFile],
-    inputs: &[PathBuf],
-) -> Option<(PathBuf, PathBuf)> {
-    let inputs: Vec<(PathBuf, &PathBuf)> = inputs
-        .iter()
-        .filter_map(|p| Some((p.canonicalize().ok()?, p)))
-        .collect();
-    // Each folder is resolved once: a fleet writes thousands of files into a few.
-    let mut folders: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
-    files.iter().find_map(|file| {
-        let dest = out_dir.join(&file.path);
-        let folder = folder_of(&dest).to_path_buf();
-        let resolved = folders
-            .entry(folder)
-            .or_insert_with_key(|folder| folder.canonicalize().ok())
-            .as_ref()?
-            .join(dest.file_name()?);
-        inputs
-            .iter()
-            .find(|(input, _)| *input == resolved)
-            .map(|(_, written)| (dest, (*written).clone()))
-    })
-}
-
 /// The folder of `path`, `.` for a bare name.
 fn folder_of(path: &Path) -> &Path {
     match path.parent() {
@@ -75,19 +46,16 @@ impl<'a> Links<'a> {
     pub fn within(&mut self, relative: &Path) -> Option<PathBuf> {
         let folder = relative.parent().unwrap_or(Path::new(""));
         let out_dir = self.out_dir;
-        let links = self
-            .folders
-            .entry(folder.to_path_buf())
-            .or_insert_with(|| {
-                let mut at = PathBuf::new();
-                for part in folder.components() {
-                    at.push(part);
-                    if fs::symlink_metadata(out_dir.join(&at)).is_ok_and(|m| m.is_symlink()) {
-                        return Err(at);
-                    }
+        let links = self.folders.entry(folder.to_path_buf()).or_insert_with(|| {
+            let mut at = PathBuf::new();
+            for part in folder.components() {
+                at.push(part);
+                if fs::symlink_metadata(out_dir.join(&at)).is_ok_and(|m| m.is_symlink()) {
+                    return Err(at);
                 }
-                Ok(links_in(&out_dir.join(folder)))
-            });
+            }
+            Ok(links_in(&out_dir.join(folder)))
+        });
         match links {
             Err(link) => Some(link.clone()),
             Ok(names) => names
@@ -109,22 +77,104 @@ fn links_in(folder: &Path) -> HashSet<OsString> {
         .collect()
 }
 
-/// Writes every file under `out_dir`, all or nothing: files are 0600 and new folders
-/// 0700, because the outputs hold credentials. A symbolic link where a file or its
-/// folder goes is refused before anything is written: writing through it would put
-/// credentials wherever it points.
-pub fn write_tree(out_dir: &Path, files: &[OutputFile]) -> Result<(), IoError> {
-    let mut links = Links::new(out_dir);
-    if let Some(link) = files.iter().find_map(|file| links.within(&file.path)) {
-        return Err(IoError {
-            action: "write",
-            path: out_dir.join(link),
-            reason: "it is a symbolic link; regforge does not write through links in the output folder (nothing was written)".into(),
-        });
+/// Why the output cannot be written; nothing was.
+#[derive(Debug)]
+pub enum WriteError {
+    /// An output would replace one of the inputs (the inventory, a secret, a template…).
+    ReplacesInput {
+        output: PathBuf,
+        input: PathBuf,
+    },
+    Io(IoError),
+}
+
+impl From<IoError> for WriteError {
+    fn from(e: IoError) -> WriteError {
+        WriteError::Io(e)
     }
-    let mut batch = Batch::new(out_dir);
-    for file in files {
-        batch.stage(&file.path, &file.bytes)?;
+}
+
+/// Writes the files of a render under `out_dir`, all or nothing, as they come: files
+/// are 0600 and new folders 0700, because the outputs hold credentials. Each file is
+/// staged (written to a temporary file) when it is added, so the rendered bytes need
+/// not stay in memory; `commit` renames them all into place. A writer dropped before
+/// `commit` leaves the folder as it was.
+pub struct Writer<'a> {
+    out_dir: &'a Path,
+    batch: Batch,
+    links: Links<'a>,
+    /// The inputs as the file system resolves them, with the paths as given.
+    inputs: Vec<(PathBuf, PathBuf)>,
+    /// Each folder resolved once: a fleet writes thousands of files into a few.
+    folders: HashMap<PathBuf, Option<PathBuf>>,
+    /// Paths staged already: targets sharing a document share its content-named
+    /// artifact, which is written once.
+    staged: HashSet<PathBuf>,
+}
+
+impl<'a> Writer<'a> {
+    pub fn new(out_dir: &'a Path, inputs: &[PathBuf]) -> Writer<'a> {
+        Writer {
+            out_dir,
+            batch: Batch::new(out_dir),
+            links: Links::new(out_dir),
+            inputs: inputs
+                .iter()
+                .filter_map(|p| Some((p.canonicalize().ok()?, p.clone())))
+                .collect(),
+            folders: HashMap::new(),
+            staged: HashSet::new(),
+        }
     }
-    batch.commit().map(drop)
+
+    /// Stages `files`. Refused, before anything is renamed: a file that would replace
+    /// an input (`--out-dir .` and a target named `regforge` are caught, paths being
+    /// compared as the file system resolves them), and a symbolic link where a file or
+    /// its folder goes, since writing through it would put credentials wherever it
+    /// points.
+    pub fn add(&mut self, files: Vec<OutputFile>) -> Result<(), WriteError> {
+        for file in files {
+            if self.staged.contains(&file.path) {
+                continue;
+            }
+            let dest = self.out_dir.join(&file.path);
+            if let Some(input) = self.replaced_input(&dest) {
+                return Err(WriteError::ReplacesInput {
+                    output: dest,
+                    input,
+                });
+            }
+            if let Some(link) = self.links.within(&file.path) {
+                return Err(WriteError::Io(IoError {
+                    action: "write",
+                    path: self.out_dir.join(link),
+                    reason: "it is a symbolic link; regforge does not write through links in the output folder (nothing was written)".into(),
+                }));
+            }
+            self.batch.stage(&file.path, &file.bytes)?;
+            self.staged.insert(file.path);
+        }
+        Ok(())
+    }
+
+    /// The input `dest` (a path as given, not under the output folder) would replace,
+    /// if any.
+    pub fn replaced_input(&mut self, dest: &Path) -> Option<PathBuf> {
+        let folder = folder_of(dest).to_path_buf();
+        let resolved = self
+            .folders
+            .entry(folder)
+            .or_insert_with_key(|folder| folder.canonicalize().ok())
+            .as_ref()?
+            .join(dest.file_name()?);
+        self.inputs
+            .iter()
+            .find(|(input, _)| *input == resolved)
+            .map(|(_, written)| written.clone())
+    }
+
+    /// Renames every staged file into place; returns how many.
+    pub fn commit(self) -> Result<usize, IoError> {
+        self.batch.commit()
+    }
 }

@@ -96,45 +96,72 @@ pub fn render_with(
     env: EnvLookup,
     options: &render::Options,
 ) -> Result<Rendering, Error> {
+    let mut targets = Vec::new();
+    let credentials = render_each(inventory, names, env, options, &mut |mut batch| {
+        targets.append(&mut batch);
+        Ok(())
+    })?;
+    Ok(Rendering {
+        targets,
+        credentials,
+    })
+}
+
+/// How many targets are rendered before they are handed on: enough to keep every core
+/// busy, few enough that a fleet's outputs are never all in memory at once.
+const BATCH: usize = 1024;
+
+/// Renders the selected targets in inventory order and hands them to `sink` a batch at
+/// a time, so that memory does not grow with the fleet; returns each registry the
+/// targets used, once, with its secrets resolved. Every secret is resolved before
+/// anything is rendered, so a missing one fails the run before any output is made.
+pub fn render_each(
+    inventory: &Inventory,
+    names: &[String],
+    env: EnvLookup,
+    options: &render::Options,
+    sink: &mut dyn FnMut(Vec<RenderedTarget>) -> Result<(), Error>,
+) -> Result<Vec<RegistryCredential>, Error> {
     let targets = select_targets(inventory, names)?;
     let mut resolver = Resolver::new(inventory, env);
-    let work = targets
-        .into_iter()
-        .map(|target| Ok((target, resolver.resolve(&target.registries)?)))
-        .collect::<Result<Vec<_>, Error>>()?;
+    for target in &targets {
+        resolver.resolve(&target.registries)?;
+    }
+    let resolved = resolver.cache;
     let template_env = render::environment();
     let verified = verify::Verified::default();
-    let render_all = |chunk: &[(&Target, Vec<RegistryCredential>)]| {
+    let render_all = |chunk: &[&Target]| {
         chunk
             .iter()
-            .map(|(target, registries)| {
+            .map(|target| {
+                let registries = picked(&resolved, &target.registries);
                 let rendered =
-                    render_target(target, registries, &template_env, &verified, options);
+                    render_target(target, &registries, &template_env, &verified, options);
                 options.progress.tick();
                 rendered
             })
             .collect::<Vec<_>>()
     };
-    // Targets are independent: large inventories render on every core, in contiguous
+    // Targets are independent: a large batch renders on every core, in contiguous
     // chunks joined in order, so the output (and the first error) is the same as serially.
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let rendered = if threads > 1 && work.len() >= PARALLEL_FROM {
-        std::thread::scope(|scope| {
-            work.chunks(work.len().div_ceil(threads))
-                .map(|chunk| scope.spawn(move || render_all(chunk)))
-                .collect::<Vec<_>>()
-                .into_iter()
-                .flat_map(|handle| handle.join().expect("rendering a target does not panic"))
-                .collect::<Vec<_>>()
-        })
-    } else {
-        render_all(&work)
-    };
-    let targets = rendered.into_iter().collect::<Result<_, Error>>()?;
-    Ok(Rendering {
-        targets,
-        credentials: resolver.cache.into_iter().flatten().collect(),
-    })
+    for batch in targets.chunks(BATCH) {
+        let rendered = if threads > 1 && batch.len() >= PARALLEL_FROM {
+            std::thread::scope(|scope| {
+                batch
+                    .chunks(batch.len().div_ceil(threads))
+                    .map(|chunk| scope.spawn(|| render_all(chunk)))
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .flat_map(|handle| handle.join().expect("rendering a target does not panic"))
+                    .collect::<Vec<_>>()
+            })
+        } else {
+            render_all(batch)
+        };
+        sink(rendered.into_iter().collect::<Result<_, Error>>()?)?;
+    }
+    Ok(resolved.into_iter().flatten().collect())
 }
 
 fn render_target(
@@ -305,9 +332,19 @@ pub fn build_document(
             inventory.path.display()
         )));
     }
-    let registries = Resolver::new(inventory, env).resolve(&indexes)?;
+    let mut resolver = Resolver::new(inventory, env);
+    resolver.resolve(&indexes)?;
+    let registries = picked(&resolver.cache, &indexes);
     // No target to name: the document and the registry it cannot carry say it all.
     documents::build(spec, &registries, None).map_err(|e| Error::Input(e.to_string()))
+}
+
+/// The registries at `indexes`, from a cache `Resolver::resolve` has filled for them.
+fn picked(cache: &[Option<RegistryCredential>], indexes: &[usize]) -> Vec<RegistryCredential> {
+    indexes
+        .iter()
+        .map(|&i| cache[i].clone().expect("resolved before use"))
+        .collect()
 }
 
 /// Resolves each registry's secrets at most once, and only for registries that are used.
@@ -340,37 +377,34 @@ impl<'a> Resolver<'a> {
         error
     }
 
-    fn resolve(&mut self, indexes: &[usize]) -> Result<Vec<RegistryCredential>, CredentialError> {
+    /// Resolves the registries at `indexes` that are not resolved yet, into the cache.
+    fn resolve(&mut self, indexes: &[usize]) -> Result<(), CredentialError> {
         let base = self
             .inventory
             .path
             .parent()
             .unwrap_or(std::path::Path::new(""));
-        indexes
-            .iter()
-            .map(|&i| {
-                if let Some(done) = &self.cache[i] {
-                    return Ok(done.clone());
+        for &i in indexes {
+            if self.cache[i].is_some() {
+                continue;
+            }
+            let r = &self.inventory.registries[i];
+            let credential = match &r.login {
+                Some(login) => {
+                    Some(credential(login, base, self.env).map_err(|e| self.redacted(e))?)
                 }
-                let r = &self.inventory.registries[i];
-                let credential = match &r.login {
-                    Some(login) => {
-                        Some(credential(login, base, self.env).map_err(|e| self.redacted(e))?)
-                    }
-                    None => None,
-                };
-                let resolved = RegistryCredential {
-                    address: r.address.clone(),
-                    credential,
-                    email: r.email.clone(),
-                    insecure: r.insecure,
-                    mirrors: r.mirrors.clone(),
-                    tls: resolve_tls(&r.tls, base)?,
-                };
-                self.cache[i] = Some(resolved.clone());
-                Ok(resolved)
-            })
-            .collect()
+                None => None,
+            };
+            self.cache[i] = Some(RegistryCredential {
+                address: r.address.clone(),
+                credential,
+                email: r.email.clone(),
+                insecure: r.insecure,
+                mirrors: r.mirrors.clone(),
+                tls: resolve_tls(&r.tls, base)?,
+            });
+        }
+        Ok(())
     }
 }
 

@@ -77,7 +77,9 @@ pub fn verify_once(
 impl Verified {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<[u8; 32]>> {
         // A panic elsewhere cannot leave the set half-changed: insert is one step.
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -102,9 +104,7 @@ fn fingerprint(
         field(version.1.as_bytes());
     }
     field(rendered.as_bytes());
-    let owner = |user: &Option<String>, group: &Option<String>| {
-        format!("{user:?}:{group:?}")
-    };
+    let owner = |user: &Option<String>, group: &Option<String>| format!("{user:?}:{group:?}");
     for file in files {
         field(file.path.as_bytes());
         field(file.mode.to_string().as_bytes());

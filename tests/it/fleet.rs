@@ -178,3 +178,32 @@ fn a_long_render_shows_progress_only_on_a_terminal() {
     assert!(piped.status.success());
     assert_eq!(text(&piped.stderr), "wrote 1000 file(s) to out\n");
 }
+
+/// Outputs are staged a batch of targets at a time (pipeline::render_each); a failure
+/// in a late batch still leaves the folder as it was, with no temporary file.
+#[test]
+fn a_failure_after_earlier_batches_were_staged_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    fleet(dir.path(), 2500, "1");
+    let out = regforge_in(dir.path(), &["render", "--quiet"], &[], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let before = read_tree(&dir.path().join("out"));
+    std::fs::remove_file(dir.path().join("out/t02400.json")).unwrap();
+    std::fs::create_dir(dir.path().join("out/t02400.json")).unwrap();
+    fleet(dir.path(), 2500, "2");
+    let out = regforge_in(dir.path(), &["render", "--quiet"], &[], None);
+    assert_eq!(
+        text(&out.stderr),
+        "error: cannot write out/t02400.json: a folder is in the way\n"
+    );
+    let after = read_tree(&dir.path().join("out"));
+    assert_eq!(after.len(), before.len() - 1);
+    assert!(
+        after.iter().all(|(path, bytes)| before[path] == *bytes),
+        "an output was replaced"
+    );
+    assert_eq!(
+        temporaries(&dir.path().join("out")),
+        Vec::<std::path::PathBuf>::new()
+    );
+}
