@@ -59,63 +59,84 @@ pub fn compare(
     for path in temp_files(out_dir)? {
         entries.insert(path, Entry::Temp);
     }
-    let mut report = Report {
-        compared: files.len(),
-        ..Report::default()
+    // Each file's diff is made on its own: after a password rotation every file of a
+    // fleet drifts, and diffing and redacting them all is worth every core.
+    let entries: Vec<(PathBuf, Entry)> = entries.into_iter().collect();
+    let diff_all = |chunk: &[(PathBuf, Entry)]| {
+        chunk
+            .iter()
+            .filter_map(|(path, entry)| drift(out_dir, path, entry, redactor))
+            .collect::<Vec<String>>()
     };
-    for (path, entry) in entries {
-        let disk_name = out_dir.join(&path).display().to_string();
-        let rendered_name = format!("{} (rendered)", path.display());
-        match entry {
-            Entry::Link => {
-                let _ = writeln!(
-                    report.diff,
-                    "Symbolic link {disk_name}: not followed; regforge writes regular files"
-                );
-            }
-            Entry::Temp => {
-                let _ = writeln!(
-                    report.diff,
-                    "Temporary file {disk_name}: left by an interrupted regforge; delete it"
-                );
-            }
-            Entry::Extra => {
-                let _ = writeln!(
-                    report.diff,
-                    "Only in {}: {} (not rendered)",
-                    out_dir.display(),
-                    path.display()
-                );
-            }
-            Entry::Rendered(Some(old), new) if old == new => continue,
-            Entry::Rendered(old, new) => {
-                let old_name = if old.is_some() {
-                    disk_name
-                } else {
-                    "/dev/null".into()
-                };
-                let old = old.unwrap_or_default();
-                match (std::str::from_utf8(&old), std::str::from_utf8(new)) {
-                    (Ok(old), Ok(new)) => unified(
-                        &mut report.diff,
-                        old,
-                        new,
-                        &old_name,
-                        &rendered_name,
-                        redactor,
-                    ),
-                    _ => {
-                        let _ = writeln!(
-                            report.diff,
-                            "Binary files {old_name} and {rendered_name} differ"
-                        );
-                    }
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let diffs = if threads > 1 && entries.len() >= PARALLEL_FROM {
+        std::thread::scope(|scope| {
+            entries
+                .chunks(entries.len().div_ceil(threads))
+                .map(|chunk| scope.spawn(|| diff_all(chunk)))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .flat_map(|handle| handle.join().expect("diffing a file does not panic"))
+                .collect::<Vec<_>>()
+        })
+    } else {
+        diff_all(&entries)
+    };
+    Ok(Report {
+        compared: files.len(),
+        drifted: diffs.len(),
+        diff: diffs.concat(),
+    })
+}
+
+/// From this many entries on, files are diffed on every core.
+const PARALLEL_FROM: usize = 64;
+
+/// What the diff says of one entry, or nothing when it has not drifted.
+fn drift(out_dir: &Path, path: &Path, entry: &Entry, redactor: &Redactor) -> Option<String> {
+    let disk_name = out_dir.join(path).display().to_string();
+    let rendered_name = format!("{} (rendered)", path.display());
+    let mut diff = String::new();
+    match entry {
+        Entry::Link => {
+            let _ = writeln!(
+                diff,
+                "Symbolic link {disk_name}: not followed; regforge writes regular files"
+            );
+        }
+        Entry::Temp => {
+            let _ = writeln!(
+                diff,
+                "Temporary file {disk_name}: left by an interrupted regforge; delete it"
+            );
+        }
+        Entry::Extra => {
+            let _ = writeln!(
+                diff,
+                "Only in {}: {} (not rendered)",
+                out_dir.display(),
+                path.display()
+            );
+        }
+        Entry::Rendered(Some(old), new) if old == new => return None,
+        Entry::Rendered(old, new) => {
+            let old_name = if old.is_some() {
+                disk_name
+            } else {
+                "/dev/null".into()
+            };
+            let old = old.as_deref().unwrap_or_default();
+            match (std::str::from_utf8(old), std::str::from_utf8(new)) {
+                (Ok(old), Ok(new)) => {
+                    unified(&mut diff, old, new, &old_name, &rendered_name, redactor)
+                }
+                _ => {
+                    let _ = writeln!(diff, "Binary files {old_name} and {rendered_name} differ");
                 }
             }
         }
-        report.drifted += 1;
     }
-    Ok(report)
+    Some(diff)
 }
 
 enum Entry<'a> {

@@ -1,6 +1,7 @@
 //! Redaction: hiding secret values, in every encoding the documents use, from text shown to people.
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -43,10 +44,15 @@ const MAX_DEPTH: usize = 4;
 const MIN_SECRET_LINE: usize = 8;
 
 /// Hides known secrets and credential-shaped values in text.
+///
+/// The encodings of the secrets are worked out when the first text is redacted, not
+/// before: `render --check` of an unchanged tree redacts nothing, and a 5 MB secret's
+/// encodings cost more than the rest of the check.
 #[derive(Debug)]
 pub struct Redactor {
-    /// Every secret in each of its encodings, longest first.
-    needles: Vec<String>,
+    secrets: Vec<Secret>,
+    /// Every secret in each of its encodings, longest first; made on first use.
+    needles: OnceLock<Vec<String>>,
     /// `user:` prefixes: base64 that decodes to one is a docker `auth` value.
     logins: Vec<String>,
 }
@@ -57,31 +63,15 @@ impl Redactor {
         secrets: impl IntoIterator<Item = &'a Secret>,
         usernames: impl IntoIterator<Item = &'a str>,
     ) -> Redactor {
-        let mut needles = Vec::new();
-        for secret in secrets {
-            let raw = secret.expose().to_string();
-            let once: Vec<String> = encodings(&raw).collect();
-            let twice: Vec<String> = once.iter().flat_map(|e| encodings(e)).collect();
-            // A multi-line secret (a GCR `_json_key`) is written line by line in YAML block
-            // scalars, and a diff shows lines: each substantial line is a secret too.
-            let lines = raw
-                .lines()
-                .map(str::trim)
-                .filter(|line| raw.contains('\n') && line.len() >= MIN_SECRET_LINE)
-                .map(str::to_string)
-                .collect::<Vec<_>>();
-            needles.push(raw);
-            needles.extend(once);
-            needles.extend(twice);
-            needles.extend(lines);
-        }
-        needles.retain(|n| !n.is_empty());
-        needles.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-        needles.dedup();
         Redactor {
-            needles,
+            secrets: secrets.into_iter().cloned().collect(),
+            needles: OnceLock::new(),
             logins: usernames.into_iter().map(|u| format!("{u}:")).collect(),
         }
+    }
+
+    fn needles(&self) -> &[String] {
+        self.needles.get_or_init(|| needles(&self.secrets))
     }
 
     /// `text` with every secret value replaced by `<redacted>`: known secrets raw or
@@ -107,7 +97,7 @@ impl Redactor {
 
     fn ranges(&self, text: &str, depth: usize) -> Vec<Range<usize>> {
         let mut ranges = Vec::new();
-        for needle in &self.needles {
+        for needle in self.needles() {
             ranges.extend(
                 text.match_indices(needle.as_str())
                     .map(|(i, m)| i..i + m.len()),
@@ -161,11 +151,37 @@ impl Redactor {
                     Ok(text) => self.redact_at(text, depth + 1) != text,
                     // Bytes that are not text are not opened further, which keeps
                     // the mostly meaningless decodings of ordinary words cheap.
-                    Err(_) => self.needles.iter().any(|n| lossy.contains(n.as_str())),
+                    Err(_) => self.needles().iter().any(|n| lossy.contains(n.as_str())),
                 };
             sensitive.then_some(start..run.len())
         })
     }
+}
+
+/// Every secret in each of its encodings, longest first.
+fn needles(secrets: &[Secret]) -> Vec<String> {
+    let mut needles = Vec::new();
+    for secret in secrets {
+        let raw = secret.expose().to_string();
+        let once: Vec<String> = encodings(&raw).collect();
+        let twice: Vec<String> = once.iter().flat_map(|e| encodings(e)).collect();
+        // A multi-line secret (a GCR `_json_key`) is written line by line in YAML block
+        // scalars, and a diff shows lines: each substantial line is a secret too.
+        let lines = raw
+            .lines()
+            .map(str::trim)
+            .filter(|line| raw.contains('\n') && line.len() >= MIN_SECRET_LINE)
+            .map(str::to_string)
+            .collect::<Vec<_>>();
+        needles.push(raw);
+        needles.extend(once);
+        needles.extend(twice);
+        needles.extend(lines);
+    }
+    needles.retain(|n| !n.is_empty());
+    needles.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    needles.dedup();
+    needles
 }
 
 /// Where `data:` URLs stand in a text, each up to the quote or space that ends it.

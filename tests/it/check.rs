@@ -291,3 +291,29 @@ fn links_are_not_followed_and_leftover_temporary_files_are_reported() {
         "{diff}"
     );
 }
+
+/// A fleet whose every file drifted (a rotated password) is diffed on every core; the
+/// diff is still one file after another in path order, and redacted.
+#[test]
+fn a_drifted_fleet_diffs_in_path_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut inventory = String::from(
+        "registries:\n  - {address: quay.io, username: robot, password: {file: pw}}\ntargets:\n",
+    );
+    for i in 0..150 {
+        inventory.push_str(&format!("  - {{name: t{i:03}, format: docker-config}}\n"));
+    }
+    std::fs::write(dir.path().join("regforge.yaml"), inventory).unwrap();
+    std::fs::write(dir.path().join("pw"), "first-Secret-pw\n").unwrap();
+    let rendered = regforge_in(dir.path(), &["render", "--quiet"], &[], None);
+    assert!(rendered.status.success(), "{}", text(&rendered.stderr));
+    std::fs::write(dir.path().join("pw"), "second-Secret-pw\n").unwrap();
+    let diff = assert_drift(&check(dir.path(), &[]), 150);
+    let headers: Vec<&str> = diff.lines().filter(|l| l.starts_with("--- ")).collect();
+    let expected: Vec<String> = (0..150).map(|i| format!("--- out/t{i:03}.json")).collect();
+    assert_eq!(headers, expected);
+    for secret in ["first-Secret-pw", "second-Secret-pw"] {
+        assert!(!diff.contains(secret));
+        assert!(!diff.contains(&b64(&format!("robot:{secret}"))));
+    }
+}
