@@ -129,14 +129,19 @@ pub fn render_each(
     }
     let resolved = resolver.cache;
     let template_env = render::environment();
-    let verified = verify::Verified::default();
+    let verified = (targets.len() > 1).then(verify::Verified::default);
     let render_all = |chunk: &[&Target]| {
         chunk
             .iter()
             .map(|target| {
                 let registries = picked(&resolved, &target.registries);
-                let rendered =
-                    render_target(target, &registries, &template_env, &verified, options);
+                let rendered = render_target(
+                    target,
+                    &registries,
+                    &template_env,
+                    verified.as_ref(),
+                    options,
+                );
                 options.progress.tick();
                 rendered
             })
@@ -168,7 +173,7 @@ fn render_target(
     target: &Target,
     registries: &[RegistryCredential],
     template_env: &minijinja::Environment,
-    verified: &verify::Verified,
+    verified: Option<&verify::Verified>,
     options: &render::Options,
 ) -> Result<RenderedTarget, Error> {
     let document = |spec: &DocumentSpec, at: Option<&str>| {

@@ -58,13 +58,18 @@ pub fn verify(
 pub struct Verified(Mutex<HashSet<[u8; 32]>>);
 
 /// `verify`, skipped for a config whose text and placements were verified already.
+/// Without `verified` (a render of one target, such as a Terraform call), nothing is
+/// fingerprinted: there is nothing to share.
 pub fn verify_once(
-    verified: &Verified,
+    verified: Option<&Verified>,
     target: &Target,
     rendered: &str,
     files: &[PlacedFile],
     directories: &[Directory],
 ) -> Result<(), VerifyError> {
+    let Some(verified) = verified else {
+        return verify(target, rendered, files, directories);
+    };
     let key = fingerprint(target, rendered, files, directories);
     if verified.lock().contains(&key) {
         return Ok(());

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::butane;
 use crate::real_tools::{cloud_init_schema, ignition_validate};
-use crate::support::{regforge_in, require_tool, root, text};
+use crate::support::{copy_tree, regforge_in, require_tool, root, text};
 
 pub fn pages() -> Vec<PathBuf> {
     let mut pages = vec![root().join("README.md")];
@@ -84,7 +84,10 @@ fn pem_for(inventory: &str, file: &str) -> Option<PathBuf> {
     }
 }
 
-fn render(dir: &Path, inventory: &str) -> Result<(), String> {
+/// Writes `inventory` into `dir` with fake secrets for its `{file}` references (the
+/// fixture's certificates where a PEM is expected) and a containerd base config; returns
+/// fake values for its `{env}` references.
+fn set_up(dir: &Path, inventory: &str) -> Vec<(String, String)> {
     std::fs::write(dir.join("regforge.yaml"), inventory).unwrap();
     for file in references(inventory, "file") {
         let path = dir.join(&file);
@@ -98,10 +101,14 @@ fn render(dir: &Path, inventory: &str) -> Result<(), String> {
     for file in references(inventory, "base") {
         std::fs::write(dir.join(file), "version = 2\n").unwrap();
     }
-    let env: Vec<(String, String)> = references(inventory, "env")
+    references(inventory, "env")
         .into_iter()
         .map(|name| (name.clone(), format!("fake-{name}")))
-        .collect();
+        .collect()
+}
+
+fn render(dir: &Path, inventory: &str) -> Result<(), String> {
+    let env = set_up(dir, inventory);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     // An inventory of registries alone is validated by listing them.
     let args: &[&str] = if inventory.contains("\ntargets:") {
@@ -358,4 +365,162 @@ fn every_documented_command_line_parses() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(parsed >= 60, "only {parsed} command lines found");
     eprintln!("docs: {parsed} documented command lines parse");
+}
+
+/// Whether a documented command is run by `every_documented_command_runs`: not the ones
+/// that need a registry on the network (`registry add`, `update`, `check --fetch`), a
+/// query on stdin (`terraform`, `hash -`), or a file fetched from elsewhere (`hash
+/// /tmp/…`); nor `delete` of a registry the page adds, since its `add` does not run.
+fn runnable(args: &[String], added: &[String]) -> bool {
+    let has = |word: &str| args.iter().any(|a| a == word);
+    let deletes_added = has("delete") && added.iter().any(|a| has(a));
+    let fetched = args.iter().any(|a| a.starts_with("/tmp/"));
+    let networked = has("add") || has("update") || has("--fetch");
+    let stdin = has("terraform") || has("-");
+    !(networked || stdin || deletes_added || fetched)
+}
+
+/// `args` made safe to run in a scratch folder: `-o` paths become names in it, and an
+/// inventory path of this repository becomes absolute.
+fn in_scratch(args: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut args = args.iter().skip(1);
+    while let Some(arg) = args.next() {
+        out.push(arg.clone());
+        match arg.as_str() {
+            "-o" | "--output" => {
+                let path = args.next().expect("-o takes a path");
+                let name = Path::new(path).file_name().unwrap().to_string_lossy();
+                out.push(format!("scratch-{name}"));
+            }
+            "-i" | "--inventory" => {
+                let path = args.next().expect("-i takes a path");
+                let repo = root().join(path);
+                out.push(if repo.exists() {
+                    repo.display().to_string()
+                } else {
+                    path.clone()
+                });
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `args` with a `*` pattern expanded in `dir`, as a shell would (the first match).
+fn globbed(dir: &Path, args: Vec<String>) -> Vec<String> {
+    args.into_iter()
+        .map(|arg| {
+            let Some((head, tail)) = arg.split_once('*') else {
+                return arg;
+            };
+            let folder = dir.join(Path::new(head).parent().unwrap_or(Path::new("")));
+            let prefix = Path::new(head)
+                .file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+            let found = std::fs::read_dir(&folder).ok().and_then(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .find(|name| name.starts_with(&prefix) && name.ends_with(tail))
+            });
+            match found {
+                Some(name) => Path::new(head)
+                    .parent()
+                    .unwrap_or(Path::new(""))
+                    .join(name)
+                    .display()
+                    .to_string(),
+                None => arg,
+            }
+        })
+        .collect()
+}
+
+/// Whether a run did what its command is for: exit 0, or exit 1 with a report (`check`
+/// with findings on stdout, `render --check` with a diff of drift).
+fn did_its_job(args: &[&str], out: &std::process::Output) -> bool {
+    match out.status.code() {
+        Some(0) => true,
+        Some(1) if args.contains(&"check") => {
+            !out.stdout.is_empty() && text(&out.stderr).contains("check failed")
+        }
+        Some(1) if args.contains(&"--check") => {
+            text(&out.stderr).contains("differ from what regforge renders")
+        }
+        _ => false,
+    }
+}
+
+/// Every regforge command line a page shows, run in order as a reader following the
+/// page would, does its job in a folder holding one of the page's inventories (with
+/// fake secrets) or, for a page without one, the quickstart's.
+#[test]
+fn every_documented_command_runs() {
+    let (mut ran, mut failures) = (0, Vec::new());
+    for page in pages() {
+        let text_of_page = std::fs::read_to_string(&page).unwrap();
+        let all = command_lines(&shell_blocks(&text_of_page));
+        let added: Vec<String> = all
+            .iter()
+            .filter_map(|args| match &args[..] {
+                [_, registry, add, address, ..] if registry == "registry" && add == "add" => {
+                    Some(address.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        let lines: Vec<Vec<String>> = all
+            .into_iter()
+            .filter(|args| runnable(args, &added))
+            .collect();
+        if lines.is_empty() {
+            continue;
+        }
+        let mut folders: Vec<(tempfile::TempDir, Vec<(String, String)>)> =
+            inventories(&text_of_page)
+                .iter()
+                .map(|inventory| {
+                    let dir = tempfile::tempdir().unwrap();
+                    let env = set_up(dir.path(), inventory);
+                    (dir, env)
+                })
+                .collect();
+        if folders.is_empty() {
+            let dir = tempfile::tempdir().unwrap();
+            copy_tree(&root().join("fixtures/quickstart"), dir.path());
+            folders.push((dir, Vec::new()));
+        }
+        for args in lines {
+            let mut errors = Vec::new();
+            let mut passed = false;
+            // Every folder runs every command, so each keeps the state the page builds up.
+            for (dir, env) in &folders {
+                let args = globbed(dir.path(), in_scratch(&args));
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                let env: Vec<(&str, &str)> =
+                    env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let out = regforge_in(dir.path(), &args, &env, None);
+                if did_its_job(&args, &out) {
+                    passed = true;
+                } else {
+                    errors.push(text(&out.stderr));
+                }
+            }
+            if passed {
+                ran += 1;
+            } else {
+                failures.push(format!(
+                    "{}: `regforge {}`: {}",
+                    page.display(),
+                    args[1..].join(" "),
+                    errors.join(" | ")
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(ran >= 35, "only {ran} documented commands ran");
+    eprintln!("docs: {ran} documented command lines ran");
 }
