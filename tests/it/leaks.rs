@@ -236,3 +236,55 @@ fn no_secret_shows_in_check_terraform_or_an_error() {
     }
     assert!(checked >= 8, "only {checked} fixtures");
 }
+
+/// The commands whose purpose is not to print a document: `registry get` (text and
+/// JSON) of every registry, and the stderr of `document` of every kind and of
+/// `render --stdout` of every target, whose stdout is the document by design.
+#[test]
+fn no_secret_shows_in_registry_get_or_beside_a_printed_document() {
+    let mut checked = 0;
+    for case in cases() {
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(&case, dir.path());
+        let secrets = secrets_of(dir.path());
+        let public = certificates(dir.path());
+        let name = case.display().to_string();
+        let list = regforge_in(dir.path(), &["registry", "list", "--json"], &[], None);
+        let registries: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+        for registry in registries.as_array().unwrap() {
+            let address = registry["registry"].as_str().unwrap();
+            for json in [&["--json"][..], &[]] {
+                let mut args = vec!["registry", "get", address];
+                args.extend(json);
+                let get = regforge_in(dir.path(), &args, &[], None);
+                assert!(get.status.success(), "{name}: {}", text(&get.stderr));
+                assert_no_leak(&name, &text(&get.stdout), &secrets, &public);
+                assert_no_leak(&name, &text(&get.stderr), &secrets, &public);
+            }
+        }
+        let inventory: serde_yaml::Value = serde_yaml::from_str(
+            &std::fs::read_to_string(dir.path().join("regforge.yaml")).unwrap(),
+        )
+        .unwrap();
+        for target in inventory["targets"].as_sequence().unwrap() {
+            let target = target["name"].as_str().unwrap();
+            let render = regforge_in(dir.path(), &["render", "--stdout", target], &[], None);
+            assert_no_leak(&name, &text(&render.stderr), &secrets, &public);
+        }
+        for kind in [
+            "docker-config",
+            "dockercfg",
+            "rkt-auth",
+            "drone-registry",
+            "kubernetes-secret",
+            "containerd-config",
+            "talos",
+        ] {
+            // Some kinds refuse some registries, or need options: the error is checked too.
+            let document = regforge_in(dir.path(), &["document", kind], &[], None);
+            assert_no_leak(&name, &text(&document.stderr), &secrets, &public);
+        }
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} fixtures");
+}
