@@ -426,6 +426,8 @@ impl<'t> Builder<'t> {
         }
         let nodes = 1 + text.len() / TEXT_BYTES_PER_NODE;
         self.count(nodes, mark, false)?;
+        // The scanner grows the text a character at a time; keep only what it holds.
+        text.shrink_to_fit();
         if text.is_empty() && style == TScalarStyle::Plain {
             // The parser places an absent value at whatever token follows,
             // often the next line's key; its own key is the better place.
@@ -588,10 +590,16 @@ impl<'t> Builder<'t> {
             .stack
             .pop()
             .expect("the parser balances collection events");
+        // A collection keeps exactly its items: the slack of a growing Vec is most of a
+        // small mapping, and a fleet's inventory is a hundred thousand of them.
         let value = match frame.items {
-            Items::Sequence(items) => Value::Sequence(items),
-            Items::Mapping(entries, _) => {
+            Items::Sequence(mut items) => {
+                items.shrink_to_fit();
+                Value::Sequence(items)
+            }
+            Items::Mapping(mut entries, _) => {
                 check_duplicates(&entries)?;
+                entries.shrink_to_fit();
                 Value::Mapping(entries)
             }
         };
