@@ -23,7 +23,7 @@ pub struct PlacedFile<'a> {
 }
 
 /// A document written beside the config, named by its content.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Artifact {
     /// `artifacts` (to host) or `files` (for `butane --files-dir`).
     pub folder: &'static str,
