@@ -22,6 +22,22 @@ pub struct PlacedFile<'a> {
     pub artifact: Option<Artifact>,
 }
 
+/// Everything a config says of a placed file, for fingerprints of configs (a fleet's
+/// nodes that share one render and verify it once): path, mode, owner, delivery, the
+/// document and its hash, the artifact.
+impl std::hash::Hash for PlacedFile<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.path.hash(h);
+        self.mode.hash(h);
+        (&self.spec.user, &self.spec.group).hash(h);
+        self.spec.delivery.name().hash(h);
+        self.document.kind.name().hash(h);
+        self.document.bytes.hash(h);
+        self.hash.hash(h);
+        self.artifact.hash(h);
+    }
+}
+
 /// A document written beside the config, named by its content.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Artifact {
@@ -102,7 +118,7 @@ pub fn artifact_name(document: &Document, hash: &Sha512Hash) -> String {
 }
 
 /// A directory to declare on the node.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Directory {
     pub path: String,
     pub mode: FileMode,

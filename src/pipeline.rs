@@ -129,19 +129,14 @@ pub fn render_each(
     }
     let resolved = resolver.cache;
     let template_env = render::environment();
-    let verified = (targets.len() > 1).then(verify::Verified::default);
+    let shared = (targets.len() > 1).then(Shared::default);
     let render_all = |chunk: &[&Target]| {
         chunk
             .iter()
             .map(|target| {
                 let registries = picked(&resolved, &target.registries);
-                let rendered = render_target(
-                    target,
-                    &registries,
-                    &template_env,
-                    verified.as_ref(),
-                    options,
-                );
+                let rendered =
+                    render_target(target, &registries, &template_env, shared.as_ref(), options);
                 options.progress.tick();
                 rendered
             })
@@ -169,11 +164,19 @@ pub fn render_each(
     Ok(resolved.into_iter().flatten().collect())
 }
 
+/// What the targets of one render share, so that nodes with the same config are
+/// rendered and read back once: only worth keeping for more than one target.
+#[derive(Default)]
+struct Shared {
+    texts: render::Texts,
+    verified: verify::Verified,
+}
+
 fn render_target(
     target: &Target,
     registries: &[RegistryCredential],
     template_env: &minijinja::Environment,
-    verified: Option<&verify::Verified>,
+    shared: Option<&Shared>,
     options: &render::Options,
 ) -> Result<RenderedTarget, Error> {
     let document = |spec: &DocumentSpec, at: Option<&str>| {
@@ -231,9 +234,12 @@ fn render_target(
                     fsio::io_reason(&e)
                 ),
             })?;
-            Some((path.display().to_string(), source))
+            render::Template::User {
+                name: path.display().to_string(),
+                source,
+            }
         }
-        None => None,
+        None => render::Template::Builtin(shared.map(|s| &s.texts)),
     };
     let text = render::render(
         template_env,
@@ -244,7 +250,13 @@ fn render_target(
         template,
         options,
     )?;
-    verify::verify_once(verified, target, &text, &placed, &directories)?;
+    verify::verify_once(
+        shared.map(|s| &s.verified),
+        target,
+        &text,
+        &placed,
+        &directories,
+    )?;
     let artifacts = placed
         .iter()
         .filter_map(|p| {

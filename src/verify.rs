@@ -97,7 +97,9 @@ pub fn verify_once(
 impl Verified {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<(u64, u64)>> {
         // A panic elsewhere cannot leave the set half-changed: insert is one step.
-        self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -117,20 +119,8 @@ impl Hash for Input<'_> {
             config.version.map(|v| (v.variant, v.version)).hash(h);
         }
         self.rendered.hash(h);
-        self.files.len().hash(h);
-        for file in self.files {
-            file.path.hash(h);
-            file.mode.hash(h);
-            (&file.spec.user, &file.spec.group).hash(h);
-            file.spec.delivery.name().hash(h);
-            file.document.bytes.hash(h);
-            file.hash.hash(h);
-            file.artifact.hash(h);
-        }
-        self.directories.len().hash(h);
-        for dir in self.directories {
-            (&dir.path, dir.mode, &dir.user, &dir.group).hash(h);
-        }
+        self.files.hash(h);
+        self.directories.hash(h);
     }
 }
 

@@ -2,6 +2,10 @@
 
 use crate::yaml;
 
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::sync::Mutex;
+
 use base64::Engine;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 use serde::Serialize;
@@ -138,7 +142,7 @@ struct DirectoryContext<'a> {
     group: Option<&'a str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Hash)]
 struct RegistryContext {
     address: String,
     docker_key: String,
@@ -195,12 +199,32 @@ pub fn render(
     files: &[PlacedFile],
     directories: &[Directory],
     registries: &[RegistryCredential],
-    user_template: Option<(String, String)>,
+    template: Template,
     options: &Options,
 ) -> Result<String, RenderError> {
     let TargetFormat::Config(config) = target.format else {
         unreachable!("document targets are not templated")
     };
+    let (user_template, texts) = match template {
+        Template::User { name, source } => (Some((name, source)), None),
+        // Variables come from Terraform, which renders one target: nothing to share.
+        Template::Builtin(texts) if options.variables.is_empty() => (None, texts),
+        Template::Builtin(_) => (None, None),
+    };
+    let key = texts.map(|texts| {
+        texts.key(&Inputs {
+            config,
+            pretty: options.pretty,
+            files,
+            directories,
+            registries,
+        })
+    });
+    if let (Some(texts), Some(key)) = (texts, key)
+        && let Some(text) = texts.get(key)
+    {
+        return Ok(text);
+    }
     let ctx = Value::from(minijinja::value::Serde(context(
         target,
         config,
@@ -226,13 +250,89 @@ pub fn render(
             .and_then(|t| t.render(ctx))
             .map_err(fail),
     }?;
-    config
+    let text = config
         .format
         .lay_out(text, options.pretty)
         .map_err(|message| RenderError {
             target: target.name.clone(),
             message,
-        })
+        })?;
+    if let (Some(texts), Some(key)) = (texts, key) {
+        texts.insert(key, &text);
+    }
+    Ok(text)
+}
+
+/// The template a target is rendered with.
+pub enum Template<'a> {
+    /// The format's own, with the texts it rendered already for other targets, if any.
+    Builtin(Option<&'a Texts>),
+    /// The target's `template:` file: its name for messages, and its source.
+    User { name: String, source: String },
+}
+
+/// Configs the built-in templates rendered, by everything those templates read (a test
+/// holds them to not reading the target's name): a fleet's nodes that share a config
+/// render it once. Two independently keyed SipHashes make the 128-bit key.
+#[derive(Debug, Default)]
+pub struct Texts {
+    seen: Mutex<HashMap<(u64, u64), String>>,
+    keys: (RandomState, RandomState),
+}
+
+/// How many distinct texts are kept: enough for the roles of a fleet, few enough that
+/// memory stays flat when every target differs.
+const MAX_TEXTS: usize = 256;
+
+impl Texts {
+    fn key(&self, inputs: &Inputs) -> (u64, u64) {
+        (self.keys.0.hash_one(inputs), self.keys.1.hash_one(inputs))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(u64, u64), String>> {
+        // A panic elsewhere cannot leave the map half-changed: insert is one step.
+        self.seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn get(&self, key: (u64, u64)) -> Option<String> {
+        self.lock().get(&key).cloned()
+    }
+
+    fn insert(&self, key: (u64, u64), text: &str) {
+        let mut seen = self.lock();
+        if seen.len() < MAX_TEXTS {
+            seen.insert(key, text.to_string());
+        }
+    }
+}
+
+/// What a built-in template reads besides the target's name: the format and its
+/// version, the layout, the placed files and directories, the registries.
+struct Inputs<'a> {
+    config: Config,
+    pretty: bool,
+    files: &'a [PlacedFile<'a>],
+    directories: &'a [Directory],
+    registries: &'a [RegistryCredential],
+}
+
+impl Hash for Inputs<'_> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.config.format.name().hash(h);
+        let version = self.config.version;
+        version
+            .map(|v| (v.variant, v.version, v.translates_to))
+            .hash(h);
+        self.pretty.hash(h);
+        self.files.hash(h);
+        self.directories.hash(h);
+        self.registries.len().hash(h);
+        for registry in self.registries {
+            registry_context(registry).hash(h);
+        }
+    }
 }
 
 fn describe(e: &minijinja::Error) -> String {
@@ -337,6 +437,19 @@ fn registry_context(r: &RegistryCredential) -> RegistryContext {
 
 #[cfg(test)]
 mod tests {
+    /// `Texts` shares a built-in template's text between targets that differ only in
+    /// name and in the Terraform variables: no built-in template may read those.
+    #[test]
+    fn no_builtin_template_reads_the_target_name_or_variables() {
+        for format in crate::formats::FORMATS {
+            let source = format.template();
+            let compact: String = source.chars().filter(|c| !c.is_whitespace()).collect();
+            for read in ["target.name", "target[", "variables", "target|", "target}"] {
+                assert!(!compact.contains(read), "{}: reads `{read}`", format.name());
+            }
+        }
+    }
+
     #[test]
     fn every_builtin_template_compiles() {
         let env = super::environment();

@@ -207,3 +207,53 @@ fn a_failure_after_earlier_batches_were_staged_changes_nothing() {
         Vec::<std::path::PathBuf>::new()
     );
 }
+
+/// Targets whose configs differ in anything a built-in template reads get their own
+/// text, though identical ones share one (render::Texts): here the nodes differ only in
+/// a mode, a path, a variant and the registry they carry.
+#[test]
+fn shared_texts_never_cross_between_different_configs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pw"), "pw\n").unwrap();
+    let node = |name: &str, variant: &str, registry: &str, path: &str, mode: &str| {
+        format!(
+            "  - name: {name}\n    format: butane\n    variant: {variant}\n    version: {}\n    registries: [{registry}]\n    files:\n      - {{document: docker-config, path: {path}, mode: {mode}}}\n",
+            if variant == "fcos" { "1.4.0" } else { "1.0.0" }
+        )
+    };
+    let mut inventory = String::from(
+        "registries:\n  - {address: quay.io, username: a, password: {file: pw}}\n  - {address: ghcr.io, username: b, password: {file: pw}}\ntargets:\n",
+    );
+    for name in ["same-1", "same-2"] {
+        inventory.push_str(&node(name, "flatcar", "quay.io", "/root/a.json", "0600"));
+    }
+    inventory.push_str(&node("mode", "flatcar", "quay.io", "/root/a.json", "0400"));
+    inventory.push_str(&node("path", "flatcar", "quay.io", "/root/b.json", "0600"));
+    inventory.push_str(&node("variant", "fcos", "quay.io", "/root/a.json", "0600"));
+    inventory.push_str(&node(
+        "registry",
+        "flatcar",
+        "ghcr.io",
+        "/root/a.json",
+        "0600",
+    ));
+    std::fs::write(dir.path().join("regforge.yaml"), inventory).unwrap();
+    let out = regforge_in(dir.path(), &["render", "--quiet"], &[], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let read =
+        |name: &str| std::fs::read_to_string(dir.path().join(format!("out/{name}.bu"))).unwrap();
+    assert_eq!(read("same-1"), read("same-2"));
+    let same = read("same-1");
+    for (name, differs) in [
+        ("mode", "mode: 0400"),
+        ("path", "/root/b.json"),
+        ("variant", "variant: fcos"),
+        ("registry", "ghcr.io"),
+    ] {
+        let own = read(name);
+        assert!(
+            own.contains(differs) && !same.contains(differs),
+            "{name}:\n{own}"
+        );
+    }
+}
