@@ -1,13 +1,11 @@
 //! Verify: compares what a format reads back from its rendered config with every file and directory regforge placed.
 
-use std::collections::HashSet;
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
-use std::sync::Mutex;
+use std::hash::{Hash, Hasher};
 
 use crate::delivery::{Directory, PlacedFile};
 use crate::formats::{Contents, DirectoryBack, FileBack, Problem, ReadBack};
 use crate::inventory::{Delivery, FileMode, Target, TargetFormat};
-use crate::model::Sha512Hash;
+use crate::model::{Memo, Sha512Hash};
 
 #[derive(Debug, thiserror::Error)]
 #[error(
@@ -53,14 +51,14 @@ pub fn verify(
 /// Configs verified already, by fingerprint. Reading a config back is a pure function
 /// of its text and of what was placed, and costs more than rendering it: a fleet of
 /// nodes that share a config reads it back once. Only successes are remembered.
-#[derive(Debug, Default)]
-pub struct Verified {
-    seen: Mutex<HashSet<(u64, u64)>>,
-    /// Two independently keyed SipHashes make a 128-bit fingerprint, as unlikely to
-    /// join two different configs by chance (all it must rule out) as SHA-256 and
-    /// cheap without SHA instructions: callgrind, which runs sha2's software path,
-    /// counted 130,000 instructions a target for SHA-256, a fifth of the render.
-    keys: (RandomState, RandomState),
+#[derive(Debug)]
+pub struct Verified(Memo<()>);
+
+impl Default for Verified {
+    fn default() -> Verified {
+        // 16 bytes a config: a million distinct ones in 16 MiB.
+        Verified(Memo::new(1 << 20))
+    }
 }
 
 /// `verify`, skipped for a config whose text and placements were verified already.
@@ -73,34 +71,21 @@ pub fn verify_once(
     files: &[PlacedFile],
     directories: &[Directory],
 ) -> Result<(), VerifyError> {
-    let Some(verified) = verified else {
+    let Some(Verified(memo)) = verified else {
         return verify(target, rendered, files, directories);
     };
-    let input = Input {
+    let key = memo.fingerprint(&Input {
         target,
         rendered,
         files,
         directories,
-    };
-    let key = (
-        verified.keys.0.hash_one(&input),
-        verified.keys.1.hash_one(&input),
-    );
-    if verified.lock().contains(&key) {
+    });
+    if memo.get(key).is_some() {
         return Ok(());
     }
     verify(target, rendered, files, directories)?;
-    verified.lock().insert(key);
+    memo.insert(key, ());
     Ok(())
-}
-
-impl Verified {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<(u64, u64)>> {
-        // A panic elsewhere cannot leave the set half-changed: insert is one step.
-        self.seen
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
 }
 
 /// Everything `verify` looks at: the format and its version, the text, and each placed

@@ -2,6 +2,7 @@
 
 mod address;
 mod hash;
+mod memo;
 mod mirror;
 mod mode;
 mod origin;
@@ -9,6 +10,7 @@ mod secret;
 
 pub use address::RegistryAddress;
 pub use hash::Sha512Hash;
+pub use memo::Memo;
 pub use mirror::MirrorUrl;
 pub use mode::FileMode;
 pub use origin::Origin;

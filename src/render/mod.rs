@@ -2,9 +2,7 @@
 
 use crate::yaml;
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
-use std::sync::Mutex;
+use std::hash::{Hash, Hasher};
 
 use base64::Engine;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
@@ -14,7 +12,7 @@ use crate::credentials::{Credential, RegistryCredential};
 use crate::data_url;
 use crate::delivery::{Directory, PlacedFile};
 use crate::inventory::{Config, FileMode, Target, TargetFormat};
-use crate::model::Sha512Hash;
+use crate::model::{Memo, Sha512Hash};
 
 #[derive(Debug, thiserror::Error)]
 #[error("target {target}: {message}")]
@@ -211,8 +209,8 @@ pub fn render(
         Template::Builtin(texts) if options.variables.is_empty() => (None, texts),
         Template::Builtin(_) => (None, None),
     };
-    let key = texts.map(|texts| {
-        texts.key(&Inputs {
+    let key = texts.map(|Texts(memo)| {
+        memo.fingerprint(&Inputs {
             config,
             pretty: options.pretty,
             files,
@@ -220,8 +218,8 @@ pub fn render(
             registries,
         })
     });
-    if let (Some(texts), Some(key)) = (texts, key)
-        && let Some(text) = texts.get(key)
+    if let (Some(Texts(memo)), Some(key)) = (texts, key)
+        && let Some(text) = memo.get(key)
     {
         return Ok(text);
     }
@@ -257,8 +255,8 @@ pub fn render(
             target: target.name.clone(),
             message,
         })?;
-    if let (Some(texts), Some(key)) = (texts, key) {
-        texts.insert(key, &text);
+    if let (Some(Texts(memo)), Some(key)) = (texts, key) {
+        memo.insert(key, text.clone());
     }
     Ok(text)
 }
@@ -273,38 +271,15 @@ pub enum Template<'a> {
 
 /// Configs the built-in templates rendered, by everything those templates read (a test
 /// holds them to not reading the target's name): a fleet's nodes that share a config
-/// render it once. Two independently keyed SipHashes make the 128-bit key.
-#[derive(Debug, Default)]
-pub struct Texts {
-    seen: Mutex<HashMap<(u64, u64), String>>,
-    keys: (RandomState, RandomState),
-}
+/// render it once.
+#[derive(Debug)]
+pub struct Texts(Memo<String>);
 
-/// How many distinct texts are kept: enough for the roles of a fleet, few enough that
-/// memory stays flat when every target differs.
-const MAX_TEXTS: usize = 256;
-
-impl Texts {
-    fn key(&self, inputs: &Inputs) -> (u64, u64) {
-        (self.keys.0.hash_one(inputs), self.keys.1.hash_one(inputs))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(u64, u64), String>> {
-        // A panic elsewhere cannot leave the map half-changed: insert is one step.
-        self.seen
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn get(&self, key: (u64, u64)) -> Option<String> {
-        self.lock().get(&key).cloned()
-    }
-
-    fn insert(&self, key: (u64, u64), text: &str) {
-        let mut seen = self.lock();
-        if seen.len() < MAX_TEXTS {
-            seen.insert(key, text.to_string());
-        }
+impl Default for Texts {
+    fn default() -> Texts {
+        // Enough for the roles of a fleet, few enough that memory stays flat when every
+        // target differs.
+        Texts(Memo::new(256))
     }
 }
 
