@@ -6,6 +6,7 @@
 
 // Values and tools every stage uses.
 pub(crate) mod data_url;
+pub(crate) mod encoding;
 pub(crate) mod fsio;
 pub(crate) mod model;
 pub mod yaml;

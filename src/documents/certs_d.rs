@@ -2,6 +2,7 @@
 
 use super::{DocFile, Kind, Options, Part, keyed, tls_files};
 use crate::credentials::RegistryCredential;
+use crate::encoding::Encoding;
 
 pub struct CertsD;
 
@@ -12,6 +13,11 @@ impl Kind for CertsD {
 
     fn extension(&self) -> &'static str {
         "crt"
+    }
+
+    /// The client key file is PEM.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[Encoding::Lines]
     }
 
     /// containers/image's system folder; docker's is /etc/docker/certs.d.

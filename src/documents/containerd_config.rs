@@ -10,6 +10,7 @@ use super::{
     read_block,
 };
 use crate::credentials::RegistryCredential;
+use crate::encoding::Encoding;
 use crate::fsio::io_reason;
 use crate::model::{FileMode, RegistryAddress};
 
@@ -22,6 +23,11 @@ impl Kind for ContainerdConfig {
 
     fn extension(&self) -> &'static str {
         "toml"
+    }
+
+    /// toml_edit's strings: literal, basic, or multi-line.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[Encoding::TomlBasic, Encoding::Lines]
     }
 
     /// A drop-in, read when the main config imports `/etc/containerd/conf.d/*.toml`

@@ -4,6 +4,7 @@ use toml_edit::{Array, DocumentMut, Item, Table, value};
 
 use super::{DocFile, Kind, Options, Part, keyed, tls_files};
 use crate::credentials::{RegistryCredential, Tls};
+use crate::encoding::Encoding;
 use crate::model::FileMode;
 
 pub struct ContainerdHosts;
@@ -18,6 +19,11 @@ impl Kind for ContainerdHosts {
 
     fn extension(&self) -> &'static str {
         "toml"
+    }
+
+    /// hosts.toml holds no credential; the client key file is PEM.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[Encoding::Lines]
     }
 
     fn default_path(&self) -> Option<&'static str> {

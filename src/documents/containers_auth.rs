@@ -3,6 +3,7 @@
 use super::docker_config::config_file;
 use super::{CredentialKind, DocFile, Kind, Options, refuse, to_json};
 use crate::credentials::RegistryCredential;
+use crate::encoding::Encoding;
 use crate::model::RegistryAddress;
 
 pub struct ContainersAuth;
@@ -14,6 +15,11 @@ impl Kind for ContainersAuth {
 
     fn extension(&self) -> &'static str {
         "json"
+    }
+
+    /// Tokens in JSON strings; `auth` is base64 of `user:password`.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[Encoding::Json, Encoding::Base64]
     }
 
     fn refuses(&self, address: &RegistryAddress, credential: CredentialKind) -> Option<String> {

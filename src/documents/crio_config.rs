@@ -5,6 +5,7 @@ use toml_edit::{DocumentMut, Item, Table, value};
 
 use super::{DocFile, Given, Kind, Need, Options, OptionsError, Part, read_block};
 use crate::credentials::RegistryCredential;
+use crate::encoding::Encoding;
 use crate::model::FileMode;
 
 pub struct CrioConfig;
@@ -19,6 +20,11 @@ impl Kind for CrioConfig {
 
     fn extension(&self) -> &'static str {
         "conf"
+    }
+
+    /// A drop-in that names files, never a secret.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[]
     }
 
     /// CRI-O reads every regular file of crio.conf.d, whatever its suffix, in name order.

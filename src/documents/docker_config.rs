@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::{DocFile, Kind, Options, basic_auth, keyed, to_json};
 use crate::credentials::{Credential, RegistryCredential};
+use crate::encoding::Encoding;
 
 pub struct DockerConfig;
 
@@ -17,6 +18,11 @@ impl Kind for DockerConfig {
 
     fn extension(&self) -> &'static str {
         "json"
+    }
+
+    /// Passwords and tokens in JSON strings; `auth` is base64 of `user:password`.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[Encoding::Json, Encoding::Base64]
     }
 
     fn build(

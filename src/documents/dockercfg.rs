@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::{CredentialKind, DocFile, Kind, Options, basic_auth, keyed, refuse, to_json};
 use crate::credentials::{Credential, RegistryCredential};
+use crate::encoding::Encoding;
 use crate::model::RegistryAddress;
 
 pub struct Dockercfg;
@@ -15,6 +16,11 @@ impl Kind for Dockercfg {
 
     fn extension(&self) -> &'static str {
         "json"
+    }
+
+    /// Only `auth`, base64 of `user:password`, holds a secret.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[Encoding::Base64]
     }
 
     fn refuses(&self, address: &RegistryAddress, credential: CredentialKind) -> Option<String> {

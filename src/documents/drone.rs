@@ -2,6 +2,7 @@
 
 use super::{CredentialKind, DocFile, Kind, Options, keyed, refuse};
 use crate::credentials::{Credential, RegistryCredential};
+use crate::encoding::Encoding;
 use crate::model::RegistryAddress;
 use crate::yaml;
 
@@ -14,6 +15,11 @@ impl Kind for DroneRegistry {
 
     fn extension(&self) -> &'static str {
         "yaml"
+    }
+
+    /// regforge's YAML scalars: plain, double-quoted or a literal block.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[Encoding::YamlDoubleQuoted, Encoding::Lines]
     }
 
     fn refuses(&self, address: &RegistryAddress, credential: CredentialKind) -> Option<String> {

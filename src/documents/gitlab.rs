@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::{CredentialKind, DocFile, Kind, Options, basic_auth, keyed};
 use crate::credentials::{Credential, RegistryCredential};
+use crate::encoding::Encoding;
 use crate::model::RegistryAddress;
 
 pub struct GitlabDockerAuthConfig;
@@ -17,6 +18,11 @@ impl Kind for GitlabDockerAuthConfig {
 
     fn extension(&self) -> &'static str {
         "json"
+    }
+
+    /// Only `auth`, base64 of `user:password`, holds a secret.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[Encoding::Base64]
     }
 
     /// The minimal form has `auth` and nothing else: the docker CLI ≥ 28.3, which reads

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::{CredentialKind, DocFile, Kind, NodeAuth, Options, Part, keyed, no_helper, tls_files};
 use crate::credentials::RegistryCredential;
+use crate::encoding::Encoding;
 use crate::model::RegistryAddress;
 
 /// k3s and RKE2 read the same file (rancher/wharfie), each from its own folder.
@@ -35,6 +36,15 @@ impl Kind for Registries {
 
     fn extension(&self) -> &'static str {
         "yaml"
+    }
+
+    /// serde_yaml's scalars, and the client key file (PEM).
+    fn encodings(&self) -> &'static [Encoding] {
+        &[
+            Encoding::LibyamlDoubleQuoted,
+            Encoding::YamlSingleQuoted,
+            Encoding::Lines,
+        ]
     }
 
     fn default_path(&self) -> Option<&'static str> {

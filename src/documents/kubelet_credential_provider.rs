@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{CredentialKind, DocFile, Given, Kind, Options, OptionsError, read_block};
 use crate::credentials::RegistryCredential;
+use crate::encoding::Encoding;
 use crate::model::{FileMode, RegistryAddress};
 
 pub struct KubeletCredentialProvider;
@@ -15,6 +16,11 @@ impl Kind for KubeletCredentialProvider {
 
     fn extension(&self) -> &'static str {
         "yaml"
+    }
+
+    /// Names the provider plugins, never a secret.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[]
     }
 
     /// Named by kubelet's `--image-credential-provider-config`.

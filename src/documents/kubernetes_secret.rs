@@ -11,6 +11,7 @@ use super::{
     read_block, refuse,
 };
 use crate::credentials::{Credential, RegistryCredential};
+use crate::encoding::Encoding;
 use crate::model::RegistryAddress;
 
 pub struct KubernetesSecret;
@@ -22,6 +23,11 @@ impl Kind for KubernetesSecret {
 
     fn extension(&self) -> &'static str {
         "yaml"
+    }
+
+    /// The data is base64 of kubectl's JSON, whose `auth` is base64 again.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[Encoding::GoJson, Encoding::Base64]
     }
 
     fn options_key(&self) -> Option<&'static str> {

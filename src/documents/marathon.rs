@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use super::{DocFile, Given, Kind, Options, OptionsError, read_block, to_json_indented};
 use crate::credentials::RegistryCredential;
+use crate::encoding::Encoding;
 
 /// A Marathon definition: an app (the Docker containerizer fetching the archive by
 /// URI, or the Mesos containerizer (UCR) pulling with a docker-config from the DC/OS
@@ -32,6 +33,11 @@ impl Kind for Marathon {
 
     fn extension(&self) -> &'static str {
         "json"
+    }
+
+    /// Definitions that name where credentials are, never a secret.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[]
     }
 
     fn options_key(&self) -> Option<&'static str> {

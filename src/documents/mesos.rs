@@ -6,6 +6,7 @@ use flate2::{Compression, GzBuilder};
 
 use super::{DocFile, Kind, Options, docker_config};
 use crate::credentials::RegistryCredential;
+use crate::encoding::Encoding;
 
 pub struct MesosArchive;
 
@@ -16,6 +17,11 @@ impl Kind for MesosArchive {
 
     fn extension(&self) -> &'static str {
         "tar.gz"
+    }
+
+    /// A gzip'd tar holding docker's config.json.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[Encoding::Gzip, Encoding::Json, Encoding::Base64]
     }
 
     fn build(

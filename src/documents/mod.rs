@@ -36,6 +36,7 @@ use node::{NodeAuth, no_helper, tls_files};
 pub use parts::{Part, left_out};
 
 use crate::credentials::{Credential, RegistryCredential};
+use crate::encoding::Encoding;
 use crate::model::{FileMode, RegistryAddress};
 
 /// One document kind behind the trait: what the inventory calls it, how its files are
@@ -81,6 +82,9 @@ pub trait Kind: Sync {
     fn companions(&self) -> &'static [&'static str] {
         &[]
     }
+    /// How it writes secrets into its files: the escapes and wrappings the redactor
+    /// follows (a test holds every document to what it declares).
+    fn encodings(&self) -> &'static [Encoding];
     /// Keys of its own whose values are secrets, beyond the usual credential fields
     /// (`auth`, `password`, …): `--check` diffs hide their values.
     fn secret_keys(&self) -> &'static [&'static str] {

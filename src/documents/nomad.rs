@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use super::{CredentialKind, DocFile, Given, Kind, Need, Options, OptionsError, read_block};
 use crate::credentials::{Credential, RegistryCredential};
+use crate::encoding::Encoding;
 use crate::model::FileMode;
 
 pub struct NomadDockerPlugin;
@@ -18,6 +19,11 @@ impl Kind for NomadDockerPlugin {
 
     fn extension(&self) -> &'static str {
         "hcl"
+    }
+
+    /// Names the docker config file, never a secret.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[]
     }
 
     fn default_path(&self) -> Option<&'static str> {

@@ -4,6 +4,7 @@ use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
 use super::{DocFile, Kind, Options, Part, keyed};
 use crate::credentials::RegistryCredential;
+use crate::encoding::Encoding;
 use crate::model::{FileMode, MirrorUrl};
 
 pub struct RegistriesConf;
@@ -15,6 +16,11 @@ impl Kind for RegistriesConf {
 
     fn extension(&self) -> &'static str {
         "conf"
+    }
+
+    /// registries.conf holds no credential.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[]
     }
 
     /// A drop-in: only `.conf` files of registries.conf.d are read, in name order.

@@ -7,6 +7,7 @@ use super::{
     to_json_indented,
 };
 use crate::credentials::{Credential, RegistryCredential};
+use crate::encoding::Encoding;
 use crate::model::RegistryAddress;
 
 pub struct RktAuth;
@@ -18,6 +19,11 @@ impl Kind for RktAuth {
 
     fn extension(&self) -> &'static str {
         "json"
+    }
+
+    /// Passwords in JSON strings.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[Encoding::Json]
     }
 
     fn is_folder(&self) -> bool {

@@ -10,6 +10,7 @@ use super::{
     read_block,
 };
 use crate::credentials::RegistryCredential;
+use crate::encoding::Encoding;
 use crate::model::RegistryAddress;
 
 pub struct Talos;
@@ -21,6 +22,16 @@ impl Kind for Talos {
 
     fn extension(&self) -> &'static str {
         "yaml"
+    }
+
+    /// serde_yaml's scalars; a client key as PEM, or base64 of PEM before 1.12.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[
+            Encoding::LibyamlDoubleQuoted,
+            Encoding::YamlSingleQuoted,
+            Encoding::Lines,
+            Encoding::Base64,
+        ]
     }
 
     fn placeable(&self) -> bool {

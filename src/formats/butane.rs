@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use super::{Contents, DirectoryBack, FileBack, Format, Problem, ReadBack, Storage, Version};
 use crate::data_url;
+use crate::encoding::Encoding;
 use crate::model::Sha512Hash;
 use crate::model::{Delivery, FileMode};
 
@@ -41,6 +42,15 @@ impl Format for Butane {
 
     fn extension(&self) -> &'static str {
         "bu"
+    }
+
+    /// Inline contents as a YAML scalar (double-quoted or a literal block); bytes that are not text as a base64 data URL.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[
+            Encoding::YamlDoubleQuoted,
+            Encoding::Lines,
+            Encoding::DataUrl,
+        ]
     }
 
     fn versions(&self) -> &'static [Version] {

@@ -4,6 +4,7 @@ use base64::Engine;
 use serde::Deserialize;
 
 use super::{Contents, FileBack, Format, Problem, ReadBack, Version, placed_nodes};
+use crate::encoding::Encoding;
 use crate::model::{Delivery, FileMode};
 
 pub struct CloudConfig;
@@ -15,6 +16,15 @@ impl Format for CloudConfig {
 
     fn extension(&self) -> &'static str {
         "yaml"
+    }
+
+    /// Content as a YAML scalar (double-quoted or a literal block), or `b64`.
+    fn encodings(&self) -> &'static [Encoding] {
+        &[
+            Encoding::YamlDoubleQuoted,
+            Encoding::Lines,
+            Encoding::Base64,
+        ]
     }
 
     fn refuses(&self, delivery: Delivery) -> Option<&'static str> {

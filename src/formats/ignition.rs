@@ -5,6 +5,7 @@ use serde::Deserialize;
 use super::butane::{self, Owner, Verification};
 use super::{Contents, DirectoryBack, FileBack, Format, Problem, ReadBack, Storage, Version};
 use crate::data_url;
+use crate::encoding::Encoding;
 use crate::model::{Delivery, FileMode};
 
 pub struct Ignition;
@@ -16,6 +17,11 @@ impl Format for Ignition {
 
     fn extension(&self) -> &'static str {
         "ign"
+    }
+
+    /// Contents as a data URL, percent-escaped or base64 (a JSON string needs no escape for either).
+    fn encodings(&self) -> &'static [Encoding] {
+        &[Encoding::DataUrl]
     }
 
     fn versions(&self) -> &'static [Version] {

@@ -13,6 +13,7 @@ mod read_back;
 
 pub use read_back::{Contents, DirectoryBack, FileBack, Problem, ReadBack};
 
+use crate::encoding::Encoding;
 use crate::model::Delivery;
 
 /// Every format behind the trait, in the order messages list them.
@@ -52,6 +53,10 @@ pub trait Format: Sync {
     fn declares_directories(&self) -> bool {
         false
     }
+    /// How it writes a placed document's bytes into its text: the escapes and wrappings
+    /// the redactor follows, on top of the document's own (a test holds every format to
+    /// what it declares).
+    fn encodings(&self) -> &'static [Encoding];
     /// The built-in template's source.
     fn template(&self) -> &'static str;
     /// The rendered text as it is written; `pretty` asks for indented JSON where the
