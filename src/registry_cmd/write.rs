@@ -70,19 +70,19 @@ pub(super) fn add(
         created: now.clone(),
         updated: now,
     };
+    let mark = messages.len();
     let written = apply(&mut entry, &changes, inventory_path, secrets_dir, messages)?;
     file.registries.push(entry);
-    let result = write_managed(
+    let append = declared.is_none();
+    commit(
         inventory_path,
         &managed_path,
         &file,
-        declared.is_none(),
+        append,
+        written,
+        mark,
         messages,
-    );
-    if result.is_err() {
-        discard(written.as_deref());
-    }
-    result?;
+    )?;
     messages.push(Message::Done(format!(
         "added {address} (type {kind}) to {}",
         managed_path.display()
@@ -180,6 +180,30 @@ pub(super) fn write_managed(
         )));
     }
     Ok(())
+}
+
+/// Writes the managed file (and the include, when `append`). When that fails, the
+/// secret file `apply` stored is removed again and what it reported after `mark` taken
+/// back, so that no message claims a file that is gone.
+fn commit(
+    inventory: &Path,
+    managed_path: &Path,
+    file: &ManagedFile,
+    append: bool,
+    written: Option<PathBuf>,
+    mark: usize,
+    messages: &mut Vec<Message>,
+) -> Result<(), Error> {
+    let result = write_managed(inventory, managed_path, file, append, messages);
+    if result.is_err() {
+        discard(written.as_deref());
+        let mut at = 0;
+        messages.retain(|m| {
+            at += 1;
+            at <= mark || !matches!(m, Message::Done(_))
+        });
+    }
+    result
 }
 
 /// Applies the changes to an entry; a password from stdin is written to a new secret
@@ -320,19 +344,19 @@ pub(super) fn update(
         .ok_or_else(|| missing(registry, inventory_path))?;
     let entry = &mut file.registries[index];
     let old_secret = owned_secret(entry, inventory_path);
+    let mark = messages.len();
     let written = apply(entry, &changes, inventory_path, secrets_dir, messages)?;
     entry.updated = now_rfc3339();
-    let result = write_managed(
+    let append = declared.is_none();
+    commit(
         inventory_path,
         &managed_path,
         &file,
-        declared.is_none(),
+        append,
+        written,
+        mark,
         messages,
-    );
-    if result.is_err() {
-        discard(written.as_deref());
-    }
-    result?;
+    )?;
     if changes.password.is_some() {
         discard(old_secret.as_deref());
     }

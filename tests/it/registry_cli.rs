@@ -726,6 +726,10 @@ fn add_keeps_flow_style_and_linked_inventories_and_completes_an_interrupted_add(
         json
     );
     assert!(!dir.path().join("regforge.registries.yaml").exists());
+    // The password file stored before the refusal is gone again, and nothing says otherwise.
+    assert!(!dir.path().join("secrets/quay.io.password").exists());
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!said.contains("stored the password"), "{said}");
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("real")).unwrap();
