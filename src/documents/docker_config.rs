@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{DocFile, Kind, Options, basic_auth, keyed, to_json};
+use super::{BasicAuth, DocFile, Kind, Options, basic_auth, keyed, to_json};
 use crate::credentials::{Credential, RegistryCredential};
 use crate::encoding::Encoding;
 
@@ -36,19 +36,19 @@ impl Kind for DockerConfig {
 }
 
 #[derive(Serialize)]
-pub(super) struct ConfigFile {
+pub(super) struct ConfigFile<'r> {
     // Always present, as docker writes it: an empty map still tells docker there is a config.
-    auths: BTreeMap<String, AuthEntry>,
+    auths: BTreeMap<String, AuthEntry<'r>>,
     #[serde(rename = "credHelpers", skip_serializing_if = "BTreeMap::is_empty")]
     cred_helpers: BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
-struct AuthEntry {
+struct AuthEntry<'r> {
     // Every consumer reads `auth`; podman, Mesos and Drone read nothing else.
-    auth: String,
+    auth: BasicAuth<'r>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    identitytoken: Option<String>,
+    identitytoken: Option<&'r str>,
 }
 
 pub(super) fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String> {
@@ -59,10 +59,10 @@ pub(super) fn build(registries: &[RegistryCredential]) -> Result<Vec<u8>, String
 
 /// Inline credentials under `auths`, helpers under `credHelpers`, in one key space: a
 /// consumer prefers the helper and drops an inline entry on the same key.
-pub(super) fn config_file(
-    registries: &[RegistryCredential],
+pub(super) fn config_file<'r>(
+    registries: &'r [RegistryCredential],
     key: impl Fn(&RegistryCredential) -> String,
-) -> Result<ConfigFile, String> {
+) -> Result<ConfigFile<'r>, String> {
     keyed(registries, &key, |_| Ok(()))?;
     let mut file = ConfigFile {
         auths: BTreeMap::new(),
@@ -88,7 +88,7 @@ pub(super) fn config_file(
                     key(r),
                     AuthEntry {
                         auth: basic_auth(username, ""),
-                        identitytoken: Some(identity_token.expose().to_string()),
+                        identitytoken: Some(identity_token.expose()),
                     },
                 );
             }

@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
-use super::{CredentialKind, DocFile, Kind, Options, basic_auth, keyed, refuse, to_json};
+use super::{
+    BasicAuth, CredentialKind, DocFile, Kind, Options, basic_auth, keyed, refuse, to_json,
+};
 use crate::credentials::{Credential, RegistryCredential};
 use crate::encoding::Encoding;
 use crate::model::RegistryAddress;
@@ -38,8 +40,8 @@ impl Kind for Dockercfg {
 }
 
 #[derive(Serialize)]
-struct Entry {
-    auth: String,
+struct Entry<'r> {
+    auth: BasicAuth<'r>,
     // Old docker clients expected the field; the CoreOS seed writes it empty.
     email: String,
 }

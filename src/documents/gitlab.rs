@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{CredentialKind, DocFile, Kind, Options, basic_auth, keyed};
+use super::{BasicAuth, CredentialKind, DocFile, Kind, Options, basic_auth, keyed};
 use crate::credentials::{Credential, RegistryCredential};
 use crate::encoding::Encoding;
 use crate::model::RegistryAddress;
@@ -61,13 +61,13 @@ impl Kind for GitlabDockerAuthConfig {
 
 /// `{"auths": {...}}` and nothing else.
 #[derive(Serialize)]
-struct Value {
-    auths: BTreeMap<String, Entry>,
+struct Value<'r> {
+    auths: BTreeMap<String, Entry<'r>>,
 }
 
 #[derive(Serialize)]
-struct Entry {
-    auth: String,
+struct Entry<'r> {
+    auth: BasicAuth<'r>,
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{CredentialKind, DocFile, Kind, Options, basic_auth, keyed, to_json};
+use super::{BasicAuth, CredentialKind, DocFile, Kind, Options, basic_auth, keyed, to_json};
 use crate::credentials::{Credential, RegistryCredential};
 use crate::encoding::Encoding;
 use crate::model::RegistryAddress;
@@ -69,14 +69,14 @@ impl Kind for KubeletConfig {
 
 /// kubelet's `DockerConfigJSON`: `auths` only.
 #[derive(Serialize)]
-struct ConfigJson {
-    auths: BTreeMap<String, Entry>,
+struct ConfigJson<'r> {
+    auths: BTreeMap<String, Entry<'r>>,
 }
 
 /// `auth` alone: kubelet decodes it and takes it over `username` and `password`.
 #[derive(Serialize)]
-struct Entry {
-    auth: String,
+struct Entry<'r> {
+    auth: BasicAuth<'r>,
 }
 
 #[cfg(test)]

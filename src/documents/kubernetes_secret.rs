@@ -7,8 +7,8 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CredentialKind, DocFile, Given, Kind, Options, OptionsError, basic_auth, go_json, keyed,
-    read_block, refuse,
+    BasicAuth, CredentialKind, DocFile, Given, Kind, Options, OptionsError, basic_auth, go_json,
+    keyed, read_block, refuse,
 };
 use crate::credentials::{Credential, RegistryCredential};
 use crate::encoding::Encoding;
@@ -209,7 +209,7 @@ struct Entry<'a> {
     password: &'a str,
     #[serde(skip_serializing_if = "str::is_empty")]
     email: &'a str,
-    auth: String,
+    auth: BasicAuth<'a>,
 }
 
 #[derive(Serialize)]

@@ -512,9 +512,48 @@ fn read_block<T: serde::de::DeserializeOwned>(
 }
 
 /// The `auth` value every docker-style consumer reads: padded standard base64 of `user:password`.
-pub fn basic_auth(username: &str, password: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+pub fn basic_auth<'a>(username: &'a str, password: &'a str) -> BasicAuth<'a> {
+    BasicAuth { username, password }
+}
+
+/// Base64 of `user:password`, encoded as it is written: a document serializes it
+/// straight into its text, so a megabyte password is not held a second time as base64.
+#[derive(Clone, Copy)]
+pub struct BasicAuth<'a> {
+    username: &'a str,
+    password: &'a str,
+}
+
+impl fmt::Display for BasicAuth<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use std::io::Write;
+        /// The encoder's output (base64, so text) passed on to the formatter.
+        struct Text<'f, 'g>(&'f mut fmt::Formatter<'g>);
+        impl std::io::Write for Text<'_, '_> {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                let text = std::str::from_utf8(bytes).map_err(std::io::Error::other)?;
+                self.0.write_str(text).map_err(std::io::Error::other)?;
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let engine = &base64::engine::general_purpose::STANDARD;
+        let mut encoder = base64::write::EncoderWriter::new(Text(f), engine);
+        encoder
+            .write_all(self.username.as_bytes())
+            .and_then(|()| encoder.write_all(b":"))
+            .and_then(|()| encoder.write_all(self.password.as_bytes()))
+            .and_then(|()| encoder.finish().map(drop))
+            .map_err(|_| fmt::Error)
+    }
+}
+
+impl Serialize for BasicAuth<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// Collects entries under their consumer keys, refusing two registries on one key:
@@ -621,11 +660,23 @@ mod tests {
     #[test]
     fn basic_auth_is_padded_standard_base64() {
         // Values checked with `printf %s 'alice:p:ss w' | base64`.
-        assert_eq!(basic_auth("alice", "p:ss w"), "YWxpY2U6cDpzcyB3");
-        assert_eq!(basic_auth("alice", "pw"), "YWxpY2U6cHc=");
         assert_eq!(
-            basic_auth("myapp+deployment", "x"),
+            basic_auth("alice", "p:ss w").to_string(),
+            "YWxpY2U6cDpzcyB3"
+        );
+        assert_eq!(basic_auth("alice", "pw").to_string(), "YWxpY2U6cHc=");
+        assert_eq!(
+            basic_auth("myapp+deployment", "x").to_string(),
             "bXlhcHArZGVwbG95bWVudDp4"
+        );
+        // Longer than the encoder's buffer, and split across its chunks.
+        let long = "p".repeat(10_000);
+        assert_eq!(
+            basic_auth("u", &long).to_string(),
+            base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                format!("u:{long}")
+            )
         );
     }
 

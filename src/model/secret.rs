@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::de::{self, Deserializer, Error as _, MapAccess, Visitor};
 
@@ -33,12 +34,15 @@ impl Exec {
 }
 
 /// A secret value. Its `Debug` never shows the value, so it cannot leak into a message by accident.
+///
+/// Shared, not copied: a registry's credential goes to every target that uses it, and a
+/// secret may be megabytes (a 5 MB token would otherwise be held once per target).
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub struct Secret(Arc<str>);
 
 impl Secret {
     pub fn new(value: String) -> Secret {
-        Secret(value)
+        Secret(value.into())
     }
 
     pub fn expose(&self) -> &str {
@@ -72,7 +76,7 @@ impl<'de> serde::Deserialize<'de> for SecretRef {
                 f.write_str(SECRET_FORMS)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<SecretRef, E> {
-                Ok(SecretRef::Literal(Secret(v.to_string())))
+                Ok(SecretRef::Literal(Secret(v.into())))
             }
             fn visit_bool<E: de::Error>(self, _: bool) -> Result<SecretRef, E> {
                 Err(wrong("a boolean (quote it to use it as a password)"))

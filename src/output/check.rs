@@ -41,15 +41,14 @@ pub fn compare(
             entries.insert(link, Entry::Link);
             continue;
         }
-        let on_disk = match fs::read(out_dir.join(&file.path)) {
-            Ok(bytes) => Some(bytes),
-            Err(e) if e.kind() == ErrorKind::NotFound => None,
-            Err(e) => return Err(read_error(&out_dir.join(&file.path), &e)),
+        let at = out_dir.join(&file.path);
+        let entry = match on_disk(&at, &file.bytes) {
+            Ok(OnDisk::Same) => Entry::Same,
+            Ok(OnDisk::Differs(bytes)) => Entry::Rendered(Some(bytes), &file.bytes),
+            Err(e) if e.kind() == ErrorKind::NotFound => Entry::Rendered(None, &file.bytes),
+            Err(e) => return Err(read_error(&at, &e)),
         };
-        entries.insert(
-            file.path.clone(),
-            Entry::Rendered(on_disk, file.bytes.as_slice()),
-        );
+        entries.insert(file.path.clone(), entry);
     }
     if extras {
         for path in list(out_dir)? {
@@ -89,6 +88,38 @@ pub fn compare(
     })
 }
 
+/// What a file on disk holds, against its rendered bytes.
+enum OnDisk {
+    Same,
+    Differs(Vec<u8>),
+}
+
+/// Compares the file at `path` with `rendered` a block at a time, and reads it whole
+/// only when it differs: an unchanged file (the usual case in CI) is never held, however
+/// large, nor is every file of an unchanged fleet at once.
+fn on_disk(path: &Path, rendered: &[u8]) -> std::io::Result<OnDisk> {
+    use std::io::{Read, Seek};
+    let mut file = fs::File::open(path)?;
+    if file.metadata()?.len() == rendered.len() as u64 {
+        let mut block = vec![0; 64 << 10];
+        let mut at = 0;
+        loop {
+            let n = file.read(&mut block)?;
+            if n == 0 || block[..n] != rendered[at..(at + n).min(rendered.len())] {
+                break;
+            }
+            at += n;
+        }
+        if at == rendered.len() && file.read(&mut block)? == 0 {
+            return Ok(OnDisk::Same);
+        }
+        file.rewind()?;
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(OnDisk::Differs(bytes))
+}
+
 /// From this many entries on, files are diffed on every core.
 const PARALLEL_FROM: usize = 64;
 
@@ -118,6 +149,7 @@ fn drift(out_dir: &Path, path: &Path, entry: &Entry, redactor: &Redactor) -> Opt
                 path.display()
             );
         }
+        Entry::Same => return None,
         Entry::Rendered(Some(old), new) if old == new => return None,
         Entry::Rendered(old, new) => {
             let old_name = if old.is_some() {
@@ -140,6 +172,8 @@ fn drift(out_dir: &Path, path: &Path, entry: &Entry, redactor: &Redactor) -> Opt
 }
 
 enum Entry<'a> {
+    /// A rendered file the folder holds unchanged.
+    Same,
     /// What the folder holds (none when missing), and what rendering produced.
     Rendered(Option<Vec<u8>>, &'a [u8]),
     Extra,
@@ -251,6 +285,31 @@ fn read_error(path: &Path, e: &std::io::Error) -> IoError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_is_read_whole_only_when_it_differs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        // Over two blocks, so that the difference lies past the first one.
+        let rendered: Vec<u8> = (0..150_000u32).map(|i| (i % 251) as u8).collect();
+        let mut changed = rendered.clone();
+        *changed.last_mut().unwrap() ^= 1;
+        for (disk, same) in [
+            (rendered.clone(), true),
+            (changed, false),
+            (rendered[..rendered.len() - 1].to_vec(), false),
+            ([rendered.as_slice(), b"x"].concat(), false),
+        ] {
+            fs::write(&path, &disk).unwrap();
+            match on_disk(&path, &rendered).unwrap() {
+                OnDisk::Same => assert!(same),
+                OnDisk::Differs(bytes) => assert!(!same && bytes == disk),
+            }
+        }
+        fs::remove_file(&path).unwrap();
+        let missing = on_disk(&path, &rendered).err().unwrap();
+        assert_eq!(missing.kind(), ErrorKind::NotFound);
+    }
 
     fn file(path: &str, text: &str) -> OutputFile {
         OutputFile {
