@@ -166,8 +166,8 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             let query = terraform::parse_query(&read_query()?)?;
             // Terraform shows a program's stderr only when it fails, and then wants one
             // line: warnings would only crowd out the error. `regforge check` shows them.
-            let (inventory, _warnings) =
-                inventory::load(query.inventory.as_deref().unwrap_or(&cli.inventory))?;
+            let path = query.inventory.as_deref().unwrap_or(&cli.inventory);
+            let (inventory, _) = inventory::load(path, inventory::Advice::Silent)?;
             print(terraform::respond(&inventory, &query, env)?.as_bytes())
         }
         Command::Registry(command) => {
@@ -303,8 +303,8 @@ fn progress_bar(targets: usize, quiet: bool) -> indicatif::ProgressBar {
 }
 
 fn load(path: &Path) -> Result<Inventory, Error> {
-    let (inventory, warnings) = inventory::load(path)?;
-    for warning in warnings.iter().filter(|w| !w.rule.check_only()) {
+    let (inventory, warnings) = inventory::load(path, inventory::Advice::Shown)?;
+    for warning in &warnings {
         eprintln!("warning: {warning}");
     }
     Ok(inventory)
@@ -383,7 +383,7 @@ fn check(
 ) -> Result<(), Error> {
     let mut findings = Vec::new();
     let mut targets = 0;
-    match inventory::load(path) {
+    match inventory::load(path, inventory::Advice::All) {
         Err(e) => {
             for problem in e.each() {
                 let finding = match problem {

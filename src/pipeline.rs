@@ -57,7 +57,7 @@ pub fn render_text(
     text: &str,
     env: EnvLookup,
 ) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
-    let (inventory, _) = inventory::parse(path, text)?;
+    let (inventory, _) = inventory::parse(path, text, inventory::Advice::Silent)?;
     let options = render::Options::default();
     Ok(render_targets(&inventory, &[], env, &options)?
         .into_iter()

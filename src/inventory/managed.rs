@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::raw::{RawRegistry, RawTarget, RawTop};
-use super::{InventoryError, Registry, SourceMap, Validator, Warning};
+use super::{Advice, InventoryError, Registry, SourceMap, Validator, Warning};
 use crate::credentials::SecretRef;
 use crate::fsio::io_reason;
 
@@ -170,13 +170,14 @@ pub(super) fn load_into(
     declared: &str,
     registries: &mut Vec<Registry>,
     warnings: &mut Vec<Warning>,
+    advice: Advice,
 ) -> Result<PathBuf, InventoryError> {
     let path = resolve_path(inventory, declared);
     let text = fs::read_to_string(&path).map_err(|e| read_error(&path, &e))?;
     let map = SourceMap::read(&path, &text)?;
     let file = ManagedFile::from_map(&map)?;
     // Secret files are relative to the inventory's folder, wherever this file is.
-    let mut v = Validator::new(&map, inventory.parent().unwrap_or(Path::new("")));
+    let mut v = Validator::new(&map, inventory.parent().unwrap_or(Path::new("")), advice);
     let (managed, _) = v.registries(
         file.registries
             .into_iter()

@@ -346,8 +346,30 @@ impl InventoryError {
 /// The largest inventory read: 100,000 targets take about 34 MiB.
 pub const MAX_INVENTORY_BYTES: u64 = 256 << 20;
 
-/// Reads and validates the inventory at `path`.
-pub fn load(path: &Path) -> Result<(Inventory, Vec<Warning>), InventoryError> {
+/// Which warnings a reading of the inventory gathers. Some rules warn once per target,
+/// which at a fleet's scale costs time and memory: a command asks only for those it shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Advice {
+    /// Every rule: `regforge check`.
+    All,
+    /// All but the check-only rules: commands that show warnings beside their work.
+    Shown,
+    /// None: Terraform's call and in-memory renders, which show no warnings.
+    Silent,
+}
+
+impl Advice {
+    fn wants(self, rule: Rule) -> bool {
+        match self {
+            Advice::All => true,
+            Advice::Shown => !rule.check_only(),
+            Advice::Silent => false,
+        }
+    }
+}
+
+/// Reads and validates the inventory at `path`, with the warnings `advice` asks for.
+pub fn load(path: &Path, advice: Advice) -> Result<(Inventory, Vec<Warning>), InventoryError> {
     use std::io::Read;
     let fail = |reason: String| InventoryError::Read {
         path: path.to_path_buf(),
@@ -368,11 +390,15 @@ pub fn load(path: &Path) -> Result<(Inventory, Vec<Warning>), InventoryError> {
         let line = e.as_bytes()[..bad].iter().filter(|&&b| b == b'\n').count() + 1;
         fail(format!("line {line} is not valid UTF-8"))
     })?;
-    parse(path, &text)
+    parse(path, &text, advice)
 }
 
 /// Validates inventory text; `path` names it in messages and anchors relative paths.
-pub fn parse(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), InventoryError> {
+pub fn parse(
+    path: &Path,
+    text: &str,
+    advice: Advice,
+) -> Result<(Inventory, Vec<Warning>), InventoryError> {
     let blank = |line: &str| {
         let line = line.trim();
         line.is_empty() || line.starts_with('#') || line == "---" || line == "..."
@@ -390,7 +416,7 @@ pub fn parse(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), Inven
         "it must be a mapping with `registries` and `targets`",
     )?;
     let raw: RawTop = map.deserialize()?;
-    let mut v = Validator::new(&map, path.parent().unwrap_or(Path::new("")));
+    let mut v = Validator::new(&map, path.parent().unwrap_or(Path::new("")), advice);
     let written: Vec<Option<RawRegistry>> = (0..raw.registries.len())
         .map(|i| v.read(&format!("registries[{i}]")))
         .collect();
@@ -402,14 +428,12 @@ pub fn parse(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), Inven
             declared,
             &mut registries,
             &mut v.warnings,
+            advice,
         )?),
         None => None,
     };
     v.mirror_logins(&registries, &fields);
-    let written: Vec<Option<(RawTarget, RawOptions)>> = (0..raw.targets.len())
-        .map(|i| v.read_entry(&format!("targets[{i}]")))
-        .collect();
-    let targets = v.targets(written, &registries);
+    let targets = v.targets(raw.targets.len(), &registries);
     InventoryError::gather(v.problems)?;
     let inventory = Inventory {
         path: path.to_path_buf(),
@@ -423,6 +447,7 @@ pub fn parse(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), Inven
 struct Validator<'a> {
     map: &'a SourceMap,
     base_dir: &'a Path,
+    advice: Advice,
     warnings: Vec<Warning>,
     /// Problems of entries already passed; the next entry is validated all the same.
     problems: Vec<InventoryError>,
@@ -436,10 +461,11 @@ struct Validator<'a> {
 }
 
 impl<'a> Validator<'a> {
-    fn new(map: &'a SourceMap, base_dir: &'a Path) -> Validator<'a> {
+    fn new(map: &'a SourceMap, base_dir: &'a Path, advice: Advice) -> Validator<'a> {
         Validator {
             map,
             base_dir,
+            advice,
             warnings: Vec::new(),
             problems: Vec::new(),
             unusable: Vec::new(),
@@ -482,6 +508,9 @@ impl<'a> Validator<'a> {
     }
 
     fn warn(&mut self, rule: Rule, field: &str, message: impl Into<String>) {
+        if !self.advice.wants(rule) {
+            return;
+        }
         self.warnings.push(Warning {
             origin: self.map.origin(field),
             rule,

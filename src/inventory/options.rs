@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{InventoryError, Rule, SourceMap, Validator};
+use super::{Advice, InventoryError, Rule, SourceMap, Validator};
 use crate::documents::{self, DocumentKind, DocumentSpec, Given, OptionsError};
 use crate::yaml;
 
@@ -58,7 +58,7 @@ pub fn document_spec_from_cli(
             map.deserialize_at(block).map_err(unlocated)?,
         )],
     };
-    let mut validator = Validator::new(&map, Path::new(""));
+    let mut validator = Validator::new(&map, Path::new(""), Advice::Shown);
     let options = RawOptions::new(blocks);
     let spec = validator
         .document_spec("", kind, options, None)

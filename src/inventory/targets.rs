@@ -5,16 +5,14 @@ use crate::{documents, formats};
 
 impl Validator<'_> {
     /// The valid targets; each problem is kept in `problems`.
-    pub(super) fn targets(
-        &mut self,
-        raw: Vec<Option<(RawTarget, RawOptions)>>,
-        registries: &[Registry],
-    ) -> Vec<Target> {
+    /// The `count` targets as written, each read and validated in turn, so that no more
+    /// than one is held as raw YAML values at a time.
+    pub(super) fn targets(&mut self, count: usize, registries: &[Registry]) -> Vec<Target> {
         let mut names = BTreeSet::new();
-        let mut out = Vec::new();
-        // An unreadable target's problem is kept already.
-        for (i, t) in raw.into_iter().enumerate() {
-            let Some((t, options)) = t else {
+        let mut out = Vec::with_capacity(count);
+        for i in 0..count {
+            // An unreadable target's problem is kept already.
+            let Some((t, options)) = self.read_entry(&format!("targets[{i}]")) else {
                 continue;
             };
             match self.named_target(i, t, options, registries, &mut names) {
@@ -253,6 +251,10 @@ impl Validator<'_> {
         selected: &[usize],
         registries: &[Registry],
     ) {
+        // One warning per file of every target: not worked out when it is not shown.
+        if !self.advice.wants(Rule::InlineUserData) {
+            return;
+        }
         for (j, file) in files.iter().enumerate() {
             let kind = file.document.kind();
             let secret = selected

@@ -170,9 +170,8 @@ fn missing(registry: &str, inventory: &Path) -> Error {
 }
 
 fn load(inventory: &Path, messages: &mut Vec<Message>) -> Result<Inventory, Error> {
-    let (inventory, warnings) = crate::inventory::load(inventory)?;
-    let shown = warnings.iter().filter(|w| !w.rule.check_only());
-    messages.extend(shown.map(|w| Message::Warning(w.to_string())));
+    let (inventory, warnings) = crate::inventory::load(inventory, crate::inventory::Advice::Shown)?;
+    messages.extend(warnings.iter().map(|w| Message::Warning(w.to_string())));
     Ok(inventory)
 }
 
