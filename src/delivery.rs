@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use crate::documents::Document;
 use crate::inventory::{Delivery, FileMode, FileSpec};
-use crate::model::Sha512Hash;
 
 /// A document placed at a path on the node.
 #[derive(Debug)]
@@ -17,7 +16,6 @@ pub struct PlacedFile<'a> {
     /// The entry's mode, or else the one the document gives this file.
     pub mode: FileMode,
     pub document: Document,
-    pub hash: Sha512Hash,
     /// For remote and local delivery: the file written next to the config.
     pub artifact: Option<Artifact>,
 }
@@ -32,8 +30,8 @@ impl std::hash::Hash for PlacedFile<'_> {
         (&self.spec.user, &self.spec.group).hash(h);
         self.spec.delivery.name().hash(h);
         self.document.kind.name().hash(h);
-        self.document.bytes.hash(h);
-        self.hash.hash(h);
+        // The sha512 stands for the bytes: hashing them again would cost more.
+        self.document.hash.hash(h);
         self.artifact.hash(h);
     }
 }
@@ -73,8 +71,7 @@ fn place_one<'a>(
         }
         None => spec.path.clone(),
     };
-    let hash = Sha512Hash::of(&document.bytes);
-    let name = artifact_name(&document, &hash);
+    let name = artifact_name(&document);
     let artifact = match spec.delivery {
         Delivery::Inline => None,
         Delivery::Remote => Some(Artifact {
@@ -96,7 +93,6 @@ fn place_one<'a>(
         path,
         mode: spec.mode.unwrap_or(document.mode),
         document,
-        hash,
         artifact,
     }
 }
@@ -108,13 +104,17 @@ pub fn artifact_url(remote_url: &str, name: &str) -> String {
 
 /// `<kind>-<first 16 hex of sha512>.<ext>`: a new content gets a new name, so a URL never
 /// serves stale bytes. A file of a folder document keeps its own extension (`ca.crt`).
-pub fn artifact_name(document: &Document, hash: &Sha512Hash) -> String {
+pub fn artifact_name(document: &Document) -> String {
     let extension = document
         .file_name
         .as_deref()
         .and_then(|name| name.rsplit_once('.'))
         .map_or(document.kind.extension(), |(_, ext)| ext);
-    format!("{}-{}.{extension}", document.kind.name(), &hash.hex()[..16])
+    format!(
+        "{}-{}.{extension}",
+        document.kind.name(),
+        &document.hash.hex()[..16]
+    )
 }
 
 /// A directory to declare on the node.
@@ -167,6 +167,7 @@ pub fn home_directories(files: &[PlacedFile]) -> Result<Vec<Directory>, String> 
 mod tests {
     use super::*;
     use crate::documents::{self, DocumentSpec, Options};
+    use crate::model::Sha512Hash;
 
     fn entry(mode: Option<FileMode>) -> FileSpec {
         FileSpec {
@@ -184,6 +185,7 @@ mod tests {
             kind: documents::lookup("rkt-auth").unwrap(),
             file_name: Some(name.into()),
             bytes: name.as_bytes().to_vec(),
+            hash: Sha512Hash::of(name.as_bytes()),
             mode: FileMode::from_bits(mode),
         }
     }

@@ -11,7 +11,7 @@ use crate::credentials::{
 };
 use crate::documents::{self, Document, DocumentSpec};
 use crate::inventory::{self, Inventory, Login, Target, TargetFormat, TlsFiles};
-use crate::model::Sha512Hash;
+use crate::model::{Memo, Sha512Hash};
 use crate::output::OutputFile;
 use crate::render::{self, RenderError};
 use crate::{Error, delivery, formats, fsio, verify};
@@ -166,10 +166,26 @@ pub fn render_each(
 
 /// What the targets of one render share, so that nodes with the same config are
 /// rendered and read back once: only worth keeping for more than one target.
-#[derive(Default)]
 struct Shared {
     texts: render::Texts,
     verified: verify::Verified,
+    /// Documents without options, by kind, the path they are placed at and the
+    /// registries (by index) they carry: the nodes of a fleet mostly share theirs.
+    documents: Memo<Vec<Document>>,
+}
+
+/// How many distinct documents a render keeps: a fleet has few; past this, documents
+/// are built again rather than held.
+const SHARED_DOCUMENTS: usize = 1024;
+
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared {
+            texts: render::Texts::default(),
+            verified: verify::Verified::default(),
+            documents: Memo::new(SHARED_DOCUMENTS),
+        }
+    }
 }
 
 fn render_target(
@@ -180,10 +196,23 @@ fn render_target(
     options: &render::Options,
 ) -> Result<RenderedTarget, Error> {
     let document = |spec: &DocumentSpec, at: Option<&str>| {
-        documents::build(spec, registries, at).map_err(|source| Error::Document {
-            target: target.name.clone(),
-            source,
-        })
+        let build = || {
+            documents::build(spec, registries, at).map_err(|source| Error::Document {
+                target: target.name.clone(),
+                source,
+            })
+        };
+        // Options have no fingerprint: a document that reads some is built every time.
+        let Some(memo) = shared.filter(|_| !spec.has_options()).map(|s| &s.documents) else {
+            return build();
+        };
+        let key = memo.fingerprint(&(spec.kind().name(), at, &target.registries));
+        if let Some(built) = memo.get(key) {
+            return Ok(built);
+        }
+        let built = build()?;
+        memo.insert(key, built.clone());
+        Ok(built)
     };
     let config = match (target.format, &target.document) {
         (TargetFormat::Config(config), _) => config,
@@ -265,7 +294,7 @@ fn render_target(
                 path: PathBuf::from(a.folder).join(&a.name),
                 name: a.name.clone(),
                 bytes: p.document.bytes.clone(),
-                sha512: p.hash.clone(),
+                sha512: p.document.hash.clone(),
                 url: a.url.clone(),
             })
         })
@@ -475,4 +504,37 @@ fn resolve_tls(files: &TlsFiles, base: &Path) -> Result<Tls, CredentialError> {
         client,
         skip_verify: files.skip_verify,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Targets of one render share a document only where its kind, its path on the node
+    /// and its registries agree: each target renders as it does alone.
+    #[test]
+    fn a_shared_document_is_the_one_each_target_builds_alone() {
+        let inventory = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/nodes/regforge.yaml");
+        let registries = "registries:
+  - {address: a.example.com, username: u, password: pw-a, mirrors: [https://m.example.com], ca: {file: certs/registry-ca.pem}}
+  - {address: b.example.com, username: v, password: pw-b}
+targets:
+";
+        let target = |name: &str, registry: &str, hosts: &str| {
+            format!(
+                "  - {{name: {name}, format: cloud-config, registries: [{registry}], files: [{{document: docker-config, path: /etc/a.json}}, {{document: containerd-hosts, path: {hosts}}}]}}\n"
+            )
+        };
+        let targets = [
+            target("one", "a.example.com", "/etc/containerd/certs.d"),
+            target("two", "a.example.com", "/etc/hosts.d"),
+            target("three", "b.example.com", "/etc/containerd/certs.d"),
+            target("four", "a.example.com", "/etc/containerd/certs.d"),
+        ];
+        let render = |targets: &str| {
+            render_text(&inventory, &format!("{registries}{targets}"), &|_| None).unwrap()
+        };
+        let alone: Vec<_> = targets.iter().flat_map(|t| render(t)).collect();
+        assert_eq!(render(&targets.concat()), alone);
+    }
 }

@@ -189,7 +189,9 @@ fn placed_file(got: &FileBack, file: &PlacedFile) -> Result<(), String> {
     }
     let artifact = file.artifact.as_ref();
     let same_hash = |hash: &Option<Sha512Hash>| match hash {
-        Some(hash) if *hash != file.hash => Err("the stated hash is not the document's sha512"),
+        Some(hash) if *hash != file.document.hash => {
+            Err("the stated hash is not the document's sha512")
+        }
         _ => Ok(()),
     };
     match (spec.delivery, &got.contents) {

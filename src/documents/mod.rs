@@ -37,7 +37,7 @@ pub use parts::{Part, left_out};
 
 use crate::credentials::{Credential, RegistryCredential};
 use crate::encoding::Encoding;
-use crate::model::{FileMode, RegistryAddress};
+use crate::model::{FileMode, RegistryAddress, Sha512Hash};
 
 /// One document kind behind the trait: what the inventory calls it, how its files are
 /// named, the options block it reads, and how it is built from resolved registries.
@@ -360,6 +360,12 @@ impl DocumentSpec {
         DocumentSpec { kind, options }
     }
 
+    /// Whether the document was given options (otherwise it is built from its kind and
+    /// registries alone).
+    pub fn has_options(&self) -> bool {
+        !self.options.0.is::<()>()
+    }
+
     pub fn kind(&self) -> DocumentKind {
         self.kind
     }
@@ -386,6 +392,9 @@ pub struct Document {
     /// For kinds made of one file per registry (rkt-auth): the file's name in its folder.
     pub file_name: Option<String>,
     pub bytes: Vec<u8>,
+    /// The sha512 of `bytes`: an artifact's name and a config's `verification.hash`, and
+    /// what fingerprints of configs hash instead of the bytes.
+    pub hash: Sha512Hash,
     /// The mode the document gives the file, which a file entry's `mode` overrides.
     pub mode: FileMode,
 }
@@ -471,6 +480,7 @@ pub fn build(
                 .map(|f| Document {
                     kind,
                     file_name: f.name,
+                    hash: Sha512Hash::of(&f.bytes),
                     bytes: f.bytes,
                     mode: f.mode,
                 })

@@ -385,7 +385,7 @@ fn file_context<'a>(file: &'a PlacedFile) -> FileContext<'a> {
         contents_base64: base64::engine::general_purpose::STANDARD.encode(&file.document.bytes),
         data_url: data_url::encode(&file.document.bytes),
         plain_text: contents.is_some_and(yaml::is_literal_safe),
-        sha512: file.hash.to_string(),
+        sha512: file.document.hash.to_string(),
         artifact: file.artifact.as_ref().map(|a| a.name.as_str()),
         url: file.artifact.as_ref().and_then(|a| a.url.as_deref()),
     }
