@@ -140,7 +140,7 @@ struct DirectoryContext<'a> {
     group: Option<&'a str>,
 }
 
-#[derive(Serialize, Hash)]
+#[derive(Serialize)]
 struct RegistryContext {
     address: String,
     docker_key: String,
@@ -304,8 +304,19 @@ impl Hash for Inputs<'_> {
         self.files.hash(h);
         self.directories.hash(h);
         self.registries.len().hash(h);
-        for registry in self.registries {
-            registry_context(registry).hash(h);
+        for r in self.registries {
+            // What `registry_context` makes of it, without making it: its address and
+            // docker key come from the address, the rest are fields.
+            r.address.hash(h);
+            let login = match &r.credential {
+                Some(Credential::Basic { username, .. } | Credential::Token { username, .. }) => {
+                    (Some(username), None)
+                }
+                Some(Credential::Helper { helper, .. }) => (None, Some(helper)),
+                None => (None, None),
+            };
+            login.hash(h);
+            (&r.email, r.insecure).hash(h);
         }
     }
 }
@@ -392,6 +403,7 @@ fn file_context<'a>(file: &'a PlacedFile) -> FileContext<'a> {
 }
 
 /// A registry as templates see it: never a secret.
+/// A registry as templates see it; `Inputs::hash` follows every field it reads.
 fn registry_context(r: &RegistryCredential) -> RegistryContext {
     let (username, helper) = match &r.credential {
         Some(Credential::Basic { username, .. } | Credential::Token { username, .. }) => {
