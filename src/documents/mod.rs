@@ -300,15 +300,19 @@ pub fn reading(key: &str) -> String {
     )
 }
 
-/// The keys of every kind's options block, each once, in list order.
-pub fn option_keys() -> Vec<&'static str> {
-    let mut keys = Vec::new();
-    for key in DOCUMENTS.iter().filter_map(|k| k.options_key()) {
-        if !keys.contains(&key) {
-            keys.push(key);
+/// The keys of every kind's options block, each once, in list order; worked out once,
+/// as every target and file entry asks.
+pub fn option_keys() -> &'static [&'static str] {
+    static KEYS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        let mut keys = Vec::new();
+        for key in DOCUMENTS.iter().filter_map(|k| k.options_key()) {
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
         }
-    }
-    keys
+        keys
+    });
+    &KEYS
 }
 
 /// The kinds that read an options block, as a sentence lists them.

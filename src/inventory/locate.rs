@@ -81,23 +81,20 @@ impl SourceMap {
     ) -> Result<(T, Vec<(String, serde_yaml::Value)>), InventoryError> {
         let node = self.root.at(field).expect("the field is written");
         let keys = documents::option_keys();
-        let mut blocks = Vec::new();
-        let mut rest = node.clone();
-        if let Value::Mapping(entries) = &mut rest.value {
-            let mut kept = Vec::new();
-            for (key, value) in std::mem::take(entries) {
-                match key.as_str().filter(|k| keys.contains(k)) {
-                    Some(block) => blocks.push((block.to_string(), value)),
-                    None => kept.push((key, value)),
-                }
-            }
-            *entries = kept;
-        }
+        let blocks: Vec<(&str, &Node)> = match &node.value {
+            Value::Mapping(entries) => entries
+                .iter()
+                .filter_map(|(key, value)| {
+                    Some((key.as_str().filter(|k| keys.contains(k))?, value))
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         let located = |e: yaml::DeError, under: &str| InventoryError::Invalid {
             origin: origin(&self.file, e.mark, &format!("{under}{}", e.path)),
             message: e.message,
         };
-        let value = yaml::from_node(&rest).map_err(|mut e| {
+        let value = yaml::from_node_except(node, keys).map_err(|mut e| {
             if e.message.starts_with("unknown field") {
                 let blocks: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
                 e.message = format!(
@@ -112,8 +109,8 @@ impl SourceMap {
             .into_iter()
             .map(|(key, node)| {
                 let under = format!("{field}.{key}");
-                let block = yaml::from_node(&node).map_err(|e| located(e, &under))?;
-                Ok((key, block))
+                let block = yaml::from_node(node).map_err(|e| located(e, &under))?;
+                Ok((key.to_string(), block))
             })
             .collect::<Result<_, InventoryError>>()?;
         Ok((value, blocks))

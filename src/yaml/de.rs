@@ -13,7 +13,16 @@ use super::tree::{Mark, Node, Value};
 
 /// Deserializes `T` from `node`, borrowing strings from the tree.
 pub fn from_node<'de, T: de::Deserialize<'de>>(node: &'de Node) -> Result<T, DeError> {
-    T::deserialize(NodeDe(node)).map_err(|error| error.locate(node))
+    from_node_except(node, &[])
+}
+
+/// Deserializes `T` from the mapping at `node` as if the entries under the keys `skip`
+/// were not there (they are read on their own), without copying the tree.
+pub fn from_node_except<'de, T: de::Deserialize<'de>>(
+    node: &'de Node,
+    skip: &'static [&'static str],
+) -> Result<T, DeError> {
+    T::deserialize(NodeDe(node, skip)).map_err(|error| error.locate(node))
 }
 
 /// `path` is relative to the node given to [`from_node`]: `""`,
@@ -148,8 +157,9 @@ fn describe(unexpected: &Unexpected<'_>) -> &'static str {
     }
 }
 
+/// A node, and the keys left out if it is a mapping (none below the node given).
 #[derive(Clone, Copy)]
-struct NodeDe<'de>(&'de Node);
+struct NodeDe<'de>(&'de Node, &'static [&'static str]);
 
 impl<'de> NodeDe<'de> {
     fn mismatch(self, expected: &dyn Expected) -> DeError {
@@ -293,7 +303,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
         match &self.0.value {
             Value::Scalar(scalar) => visit_resolved(scalar.resolve(), visitor),
             Value::Sequence(items) => visit_seq(items, visitor),
-            Value::Mapping(entries) => visitor.visit_map(Entries::new(entries)),
+            Value::Mapping(entries) => visitor.visit_map(Entries::new(entries, self.1)),
         }
         .map_err(|error| error.locate(self.0))
     }
@@ -407,8 +417,8 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.0.value {
-            Value::Mapping(entries) => visitor.visit_map(Entries::new(entries)),
-            _ if self.is_left_empty() => visitor.visit_map(Entries::new(&[])),
+            Value::Mapping(entries) => visitor.visit_map(Entries::new(entries, self.1)),
+            _ if self.is_left_empty() => visitor.visit_map(Entries::new(&[], &[])),
             _ => Err(self.mismatch(&visitor)),
         }
         .map_err(|error| error.locate(self.0))
@@ -488,7 +498,7 @@ impl<'de> SeqAccess<'de> for Items<'de> {
         };
         let index = self.next;
         self.next += 1;
-        seed.deserialize(NodeDe(item))
+        seed.deserialize(NodeDe(item, &[]))
             .map(Some)
             .map_err(|error| error.within_index(index))
     }
@@ -501,13 +511,15 @@ impl<'de> SeqAccess<'de> for Items<'de> {
 struct Entries<'de> {
     entries: std::slice::Iter<'de, (Node, Node)>,
     value: Option<(&'de Node, &'de Node)>,
+    skip: &'static [&'static str],
 }
 
 impl<'de> Entries<'de> {
-    fn new(entries: &'de [(Node, Node)]) -> Entries<'de> {
+    fn new(entries: &'de [(Node, Node)], skip: &'static [&'static str]) -> Entries<'de> {
         Entries {
             entries: entries.iter(),
             value: None,
+            skip,
         }
     }
 }
@@ -521,11 +533,13 @@ impl<'de> MapAccess<'de> for Entries<'de> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, DeError> {
-        let Some((key, value)) = self.entries.next() else {
+        let skipped =
+            |(key, _): &&(Node, Node)| key.as_str().is_some_and(|k| self.skip.contains(&k));
+        let Some((key, value)) = self.entries.by_ref().find(|entry| !skipped(entry)) else {
             return Ok(None);
         };
         self.value = Some((key, value));
-        seed.deserialize(NodeDe(key)).map(Some)
+        seed.deserialize(NodeDe(key, &[])).map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
@@ -533,12 +547,12 @@ impl<'de> MapAccess<'de> for Entries<'de> {
             .value
             .take()
             .expect("serde asks for a value only after its key");
-        seed.deserialize(NodeDe(value))
+        seed.deserialize(NodeDe(value, &[]))
             .map_err(|error| error.within_key(key))
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(self.entries.len())
+        self.skip.is_empty().then(|| self.entries.len())
     }
 }
 
@@ -560,7 +574,7 @@ impl<'de> EnumAccess<'de> for Variant<'de> {
             (Some(_), Some(key)) => seed
                 .deserialize(BorrowedStrDeserializer::<VariantKey>::new(key))
                 .map_err(|VariantKey(error)| error.locate(self.name))?,
-            _ => seed.deserialize(NodeDe(self.name))?,
+            _ => seed.deserialize(NodeDe(self.name, &[]))?,
         };
         Ok((tag, self))
     }
@@ -605,7 +619,7 @@ impl de::Error for VariantKey {
 impl<'de> Variant<'de> {
     fn content(&self, expected: &dyn Expected) -> Result<NodeDe<'de>, DeError> {
         self.content
-            .map(NodeDe)
+            .map(|node| NodeDe(node, &[]))
             .ok_or_else(|| de::Error::invalid_type(Unexpected::UnitVariant, expected))
     }
 
@@ -621,7 +635,7 @@ impl<'de> VariantAccess<'de> for Variant<'de> {
         match self.content {
             None => Ok(()),
             Some(content) => {
-                de::Deserialize::deserialize(NodeDe(content)).map_err(|e| self.within(e))
+                de::Deserialize::deserialize(NodeDe(content, &[])).map_err(|e| self.within(e))
             }
         }
     }

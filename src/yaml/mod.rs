@@ -5,7 +5,7 @@ mod emit;
 mod schema;
 mod tree;
 
-pub use de::{DeError, from_node};
+pub use de::{DeError, from_node, from_node_except};
 pub use emit::{double_quoted, is_literal_safe, scalar};
 pub use schema::{Scalar, Style};
 pub use tree::{Limits, Mark, Node, ParseError, Value, parse};
