@@ -18,7 +18,7 @@ impl Validator<'_> {
             );
         }
         let mut paths = BTreeSet::new();
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(count);
         let mut failed = false;
         for j in 0..count {
             let fat = format!("{at}.files[{j}]");
