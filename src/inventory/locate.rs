@@ -134,7 +134,7 @@ impl SourceMap {
     pub fn scalar(&self, field: &str) -> Option<SourceScalar> {
         match &self.root.at(field)?.value {
             Value::Scalar(scalar) => Some(SourceScalar {
-                text: scalar.text.clone(),
+                text: scalar.text.to_string(),
                 plain: scalar.style == Style::Plain,
             }),
             _ => None,
@@ -145,8 +145,8 @@ impl SourceMap {
 fn origin(file: &Arc<PathBuf>, mark: Mark, field: &str) -> Origin {
     Origin {
         file: file.clone(),
-        line: mark.line,
-        column: mark.column,
+        line: mark.line as usize,
+        column: mark.column as usize,
         field: field.to_string(),
     }
 }

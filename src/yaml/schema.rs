@@ -1,5 +1,7 @@
 //! What a scalar means: the YAML 1.2 core schema as serde_norway reads it, so that replacing it changes no value. `deserialize_any` (a `serde_json::Value`, an untagged enum) resolves a plain scalar with [`Scalar::resolve`]; a typed number field reads it with the grammar of its width, as serde_norway's do.
 
+use compact_str::CompactString;
+
 /// How a scalar was written. A plain scalar tagged `!!str` is recorded as
 /// `SingleQuoted`: the tag makes it a string exactly as quoting would.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,7 +15,9 @@ pub enum Style {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scalar {
-    pub text: String,
+    /// Inline up to 24 bytes: most of an inventory's scalars are short keys and names,
+    /// and a fleet's inventory has millions of them.
+    pub text: CompactString,
     pub style: Style,
 }
 

@@ -5,24 +5,27 @@ use std::collections::hash_map::Entry;
 use std::fmt;
 use std::str::Chars;
 
+use compact_str::CompactString;
 use yaml_rust2::parser::{Event, Parser, Tag};
-
-use super::schema::{Resolved, Scalar, Style};
 use yaml_rust2::scanner::{Marker, ScanError, TScalarStyle};
 
-/// A position in the source, both numbers 1-based; columns count characters.
+use super::schema::{Resolved, Scalar, Style};
+
+/// A position in the source, both numbers 1-based; columns count characters. 32 bits
+/// each (an inventory is at most 256 MiB): every node of a fleet's tree carries one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Mark {
-    pub line: usize,
-    pub column: usize,
+    pub line: u32,
+    pub column: u32,
 }
 
 impl From<Marker> for Mark {
     fn from(marker: Marker) -> Mark {
+        let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         // yaml-rust2 0.13 counts lines from 1 but columns from 0.
         Mark {
-            line: marker.line(),
-            column: marker.col() + 1,
+            line: narrow(marker.line()),
+            column: narrow(marker.col() + 1),
         }
     }
 }
@@ -426,7 +429,9 @@ impl<'t> Builder<'t> {
         }
         let nodes = 1 + text.len() / TEXT_BYTES_PER_NODE;
         self.count(nodes, mark, false)?;
-        // The scanner grows the text a character at a time; keep only what it holds.
+        // Short text is kept inline; the scanner grows long text a character at a time,
+        // so keep only what it holds.
+        let mut text = CompactString::from(text);
         text.shrink_to_fit();
         if text.is_empty() && style == TScalarStyle::Plain {
             // The parser places an absent value at whatever token follows,
@@ -666,12 +671,12 @@ fn line_start(text: &str, marker: Marker) -> Mark {
     let text = text.replace("\r\n", "\n");
     let line = text
         .split(['\n', '\r'])
-        .nth(mark.line - 1)
+        .nth(mark.line as usize - 1)
         .unwrap_or_default();
     let indent = line.chars().take_while(|c| c.is_whitespace()).count() + 1;
     Mark {
         line: mark.line,
-        column: mark.column.min(indent),
+        column: mark.column.min(u32::try_from(indent).unwrap_or(u32::MAX)),
     }
 }
 

@@ -155,7 +155,7 @@ fn at(text: &str, from_line: usize, needle: &str) -> (usize, usize) {
 #[track_caller]
 fn assert_error(error: &DeError, line_column: (usize, usize), path: &str, message: &str) {
     assert_eq!(
-        (error.mark.line, error.mark.column),
+        (error.mark.line as usize, error.mark.column as usize),
         line_column,
         "mark of {error:?}"
     );

@@ -26,7 +26,7 @@ impl Refusal {
             Refusal::Parse(e) => e.mark,
             Refusal::De(e) => e.mark,
         };
-        (mark.line, mark.column)
+        (mark.line as usize, mark.column as usize)
     }
 
     pub fn de(self) -> DeError {
@@ -57,7 +57,7 @@ pub fn ours<T: DeserializeOwned>(text: &str) -> Result<T, Refusal> {
     let null = Node {
         mark: regforge::yaml::Mark { line: 1, column: 1 },
         value: regforge::yaml::Value::Scalar(regforge::yaml::Scalar {
-            text: String::new(),
+            text: String::new().into(),
             style: regforge::yaml::Style::Plain,
         }),
     };
