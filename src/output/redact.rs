@@ -3,8 +3,9 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
@@ -64,8 +65,8 @@ pub struct Redactor {
     /// Whether values are hidden by their shape too; off only where a test holds the
     /// declarations alone to account.
     shapes: bool,
-    /// Every secret in each of its encodings, longest first; made on first use.
-    needles: OnceLock<Vec<String>>,
+    /// Every secret in each of its encodings; made on first use.
+    needles: OnceLock<Needles>,
     /// `user:` prefixes: base64 that decodes to one is a docker `auth` value.
     logins: Vec<String>,
 }
@@ -99,9 +100,9 @@ impl Redactor {
         }
     }
 
-    fn needles(&self) -> &[String] {
+    fn needles(&self) -> &Needles {
         self.needles
-            .get_or_init(|| needles(&self.secrets, &self.encodings))
+            .get_or_init(|| Needles::new(needles(&self.secrets, &self.encodings)))
     }
 
     fn writes(&self, encoding: Encoding) -> bool {
@@ -130,13 +131,7 @@ impl Redactor {
     }
 
     fn ranges(&self, text: &str, depth: usize) -> Vec<Range<usize>> {
-        let mut ranges = Vec::new();
-        for needle in self.needles() {
-            ranges.extend(
-                text.match_indices(needle.as_str())
-                    .map(|(i, m)| i..i + m.len()),
-            );
-        }
+        let mut ranges = self.needles().find(text);
         if self.shapes {
             ranges.extend(key_values(text));
         }
@@ -193,7 +188,7 @@ impl Redactor {
                     Ok(text) => self.redact_at(text, depth + 1) != text,
                     // Bytes that are not text are not opened further, which keeps
                     // the mostly meaningless decodings of ordinary words cheap.
-                    Err(_) => self.needles().iter().any(|n| lossy.contains(n.as_str())),
+                    Err(_) => !self.needles().find(&lossy).is_empty(),
                 };
             sensitive.then_some(start..run.len())
         })
@@ -249,6 +244,52 @@ fn needles(secrets: &[Secret], encodings: &[Encoding]) -> Vec<String> {
     let mut needles: Vec<String> = needles.into_iter().filter(|n| !n.is_empty()).collect();
     needles.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
     needles
+}
+
+/// Needles no longer than this are found by one automaton; a longer one (a megabyte
+/// token) would make an automaton of its size, so it is searched for on its own.
+const AUTOMATON_NEEDLE: usize = 1024;
+
+/// The needles, found in one pass over a text where they are short.
+#[derive(Debug)]
+struct Needles {
+    short: Option<AhoCorasick>,
+    long: Vec<String>,
+}
+
+impl Needles {
+    fn new(needles: Vec<String>) -> Needles {
+        let (long, short): (Vec<String>, Vec<String>) = needles
+            .into_iter()
+            .partition(|n| n.len() > AUTOMATON_NEEDLE);
+        Needles {
+            // The plain automaton: quickest to build, and a redactor searches little text.
+            short: (!short.is_empty()).then(|| {
+                AhoCorasick::builder()
+                    .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+                    .build(&short)
+                    .expect("short needles make an automaton")
+            }),
+            long,
+        }
+    }
+
+    /// Where each needle stands in `text`; matches may overlap.
+    fn find(&self, text: &str) -> Vec<Range<usize>> {
+        let mut found: Vec<Range<usize>> = self
+            .short
+            .iter()
+            .flat_map(|finder| finder.find_overlapping_iter(text))
+            .map(|m| m.range())
+            .collect();
+        for needle in &self.long {
+            found.extend(
+                text.match_indices(needle.as_str())
+                    .map(|(i, m)| i..i + m.len()),
+            );
+        }
+        found
+    }
 }
 
 /// Where `data:` URLs stand in a text, each up to the quote or space that ends it.
@@ -317,43 +358,49 @@ fn base64_runs(text: &str) -> Vec<Range<usize>> {
     runs
 }
 
+/// An automaton that finds every secret key in one pass over a text.
+static SECRET_KEYS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    let mut keys: Vec<&'static str> = secret_keys().collect();
+    keys.sort_unstable();
+    keys.dedup();
+    AhoCorasick::new(&keys).expect("the secret keys make an automaton")
+});
+
 /// The values of `secret_keys`: JSON strings (`"auth": "…"`), the same JSON inside a
 /// YAML or JSON string (`\"auth\": \"…\"`), plain YAML (`password: …` to the line end),
 /// and TOML basic strings (`password = "…"`, containerd's config).
 fn key_values(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
-    for key in secret_keys() {
-        let toml = format!("{key} = \"");
-        for (at, m) in text.match_indices(&toml) {
-            let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-            if !text[line_start..at].trim_start().is_empty() {
-                continue;
-            }
-            let start = at + m.len();
-            out.push(start..start + string_end(&text[start..], "\""));
+    // Overlapping: `token` stands inside `identitytoken`, and only the context tells.
+    for found in SECRET_KEYS.find_overlapping_iter(text) {
+        let (at, end) = (found.start(), found.end());
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let before = &text[line_start..at];
+        let after = &text[end..];
+        if before.trim_start().is_empty()
+            && let Some(value) = after.strip_prefix(" = \"")
+        {
+            let start = text.len() - value.len();
+            out.push(start..start + string_end(value, "\""));
         }
         for quote in ["\"", "\\\""] {
-            let opening = format!("{quote}{key}{quote}");
-            for (at, m) in text.match_indices(&opening) {
-                let rest = &text[at + m.len()..];
-                let after_colon = rest.trim_start().strip_prefix(':').map(str::trim_start);
-                let Some(value) = after_colon.and_then(|v| v.strip_prefix(quote)) else {
-                    continue;
-                };
-                let start = text.len() - value.len();
-                out.push(start..start + string_end(value, quote));
-            }
-        }
-        let plain = format!("{key}: ");
-        for (at, m) in text.match_indices(&plain) {
-            let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-            let indent = text[line_start..at].trim_start_matches([' ', '-']);
-            if !indent.is_empty() {
+            if !before.ends_with(quote) {
                 continue;
             }
-            let start = at + m.len();
-            let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-            out.push(start..end);
+            let Some(rest) = after.strip_prefix(quote) else {
+                continue;
+            };
+            let after_colon = rest.trim_start().strip_prefix(':').map(str::trim_start);
+            let Some(value) = after_colon.and_then(|v| v.strip_prefix(quote)) else {
+                continue;
+            };
+            let start = text.len() - value.len();
+            out.push(start..start + string_end(value, quote));
+        }
+        if before.trim_start_matches([' ', '-']).is_empty() && after.starts_with(": ") {
+            let start = end + 2;
+            let stop = text[start..].find('\n').map_or(text.len(), |i| start + i);
+            out.push(start..stop);
         }
     }
     out

@@ -190,13 +190,19 @@ fn a_small_node_bound_is_kept() {
     };
     let error = parse("[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]", limits).unwrap_err();
     assert_eq!(error.message, "the document has more than 10 nodes");
-    assert_eq!((error.mark.line as usize, error.mark.column as usize), (1, 29));
+    assert_eq!(
+        (error.mark.line as usize, error.mark.column as usize),
+        (1, 29)
+    );
     assert!(parse("[1, 2, 3, 4, 5, 6, 7, 8, 9]", limits).is_ok());
     let error = parse("a: &a [1, 2]\nb: [*a, *a]", limits).unwrap_err();
     assert_eq!(error.message, bomb_message(limits));
     // Ten nodes, the anchor's copy of three among them: the first alias
     // goes past the bound.
-    assert_eq!((error.mark.line as usize, error.mark.column as usize), (2, 5));
+    assert_eq!(
+        (error.mark.line as usize, error.mark.column as usize),
+        (2, 5)
+    );
 }
 
 #[test]
