@@ -507,6 +507,9 @@ fn resolve_tls(files: &TlsFiles, base: &Path) -> Result<Tls, CredentialError> {
 }
 
 #[cfg(test)]
+mod redaction;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -90,7 +90,7 @@ impl Redactor {
     /// A redactor that knows only these secrets in only these encodings, with no eye for
     /// shapes: what a document and format's declarations alone hide.
     #[cfg(test)]
-    fn declared(secrets: &[Secret], encodings: &[Encoding]) -> Redactor {
+    pub(crate) fn declared(secrets: &[Secret], encodings: &[Encoding]) -> Redactor {
         Redactor {
             secrets: secrets.to_vec(),
             encodings: encodings.to_vec(),
@@ -502,9 +502,6 @@ fn replace(text: &str, mut ranges: Vec<Range<usize>>) -> String {
     out.push_str(&text[at..]);
     out
 }
-
-#[cfg(test)]
-mod declared;
 
 #[cfg(test)]
 mod tests {

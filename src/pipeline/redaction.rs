@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 
-use super::Redactor;
 use crate::credentials::Secret;
 use crate::documents::{DOCUMENTS, DocumentKind};
 use crate::encoding::Encoding;
 use crate::formats::{FORMATS, Format};
+use crate::output::redact::Redactor;
 
 /// A password with every character an escape touches, between two markers.
 const PASSWORD: &str = "Mk1qZr4x\"\\<&>'é%: #{{ x }}\t\u{1}\u{1b}\u{2028} Mk2wYs5v";
@@ -109,7 +109,7 @@ fn render(registry: &str, env: &[(&str, &str)], target: &str) -> Option<Vec<(Pat
             .find(|(key, _)| *key == name)
             .map(|(_, value)| OsString::from(value))
     };
-    match crate::render_text(&inventory, &text, &lookup) {
+    match super::render_text(&inventory, &text, &lookup) {
         Ok(files) => Some(files),
         Err(e) if e.to_string().contains(": registry ") => None,
         Err(e) => panic!("{text}\n{e}"),
@@ -138,12 +138,22 @@ fn views(text: &str, depth: usize, out: &mut Vec<String>) {
             else {
                 continue;
             };
-            if let Some(inner) = super::gunzip(&bytes) {
+            if let Some(inner) = gunzip(&bytes) {
                 bytes = inner;
             }
             views(&String::from_utf8_lossy(&bytes), depth - 1, out);
         }
     }
+}
+
+/// The bytes inside gzip, as a reader unpacks a mesos-archive.
+fn gunzip(bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .ok()?;
+    Some(out)
 }
 
 /// The markers of the secrets: the letters-and-digits runs of eight, and the PEM body
