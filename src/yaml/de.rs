@@ -360,9 +360,9 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.plain() {
-            Some(Resolved::Null) => visitor.visit_none(),
-            _ => visitor.visit_some(self),
+        match self.scalar().is_some_and(Scalar::is_null) {
+            true => visitor.visit_none(),
+            false => visitor.visit_some(self),
         }
         .map_err(|error| error.locate(self.0))
     }

@@ -39,15 +39,21 @@ pub(super) enum Resolved<'a> {
 }
 
 impl Scalar {
+    /// Whether it resolves to null, without resolving it otherwise (an optional field
+    /// asks this of every value).
+    pub(super) fn is_null(&self) -> bool {
+        self.style == Style::Plain && (self.text.is_empty() || is_null(&self.text))
+    }
+
     /// Mirrors serde_norway's `visit_untagged_scalar`, so `deserialize_any`
     /// (a `serde_json::Value`, an untagged enum) sees the same values.
     pub(super) fn resolve(&self) -> Resolved<'_> {
         let text = self.text.as_str();
+        if self.is_null() {
+            return Resolved::Null;
+        }
         if self.style != Style::Plain {
             return Resolved::Str(text);
-        }
-        if text.is_empty() || is_null(text) {
-            return Resolved::Null;
         }
         if let Some(b) = parse_bool(text) {
             return Resolved::Bool(b);
