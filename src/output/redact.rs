@@ -1,4 +1,4 @@
-//! Redaction: hiding secret values, in every encoding the documents use, from text shown to people.
+//! Redaction: hiding secret values, in every encoding the documents and formats declare, from text shown to people.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -109,9 +109,9 @@ impl Redactor {
         self.encodings.contains(&encoding)
     }
 
-    /// `text` with every secret value replaced by `<redacted>`: known secrets raw or
-    /// escaped (JSON, Go's HTML-safe JSON, YAML double quotes, one inside another), values
-    /// of credential keys, and whole base64 runs whose decoding holds any of these.
+    /// `text` with every secret value replaced by `<redacted>`: known secrets raw or in
+    /// each declared escape (one inside another), values of credential keys, and whole
+    /// base64 runs and data URLs whose decoding holds any of these.
     pub fn redact(&self, text: &str) -> String {
         self.redact_at(text, 0)
     }
