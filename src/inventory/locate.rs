@@ -21,6 +21,9 @@ pub struct SourceScalar {
 pub struct SourceMap {
     file: Arc<PathBuf>,
     root: Node,
+    /// One entry of a list the tree does not keep (a fleet's target, read as a stream),
+    /// with the field it is at: fields under it are looked up in it.
+    entry: Option<(String, Node)>,
 }
 
 impl SourceMap {
@@ -28,19 +31,40 @@ impl SourceMap {
     /// bounds on depth and size (an alias bomb), is located. An empty document is an
     /// empty mapping.
     pub fn read(file: &Path, text: &str) -> Result<SourceMap, InventoryError> {
-        let file = Arc::new(file.to_path_buf());
         let root =
             yaml::parse(text, Limits::for_text(text)).map_err(|e| InventoryError::Invalid {
-                origin: origin(&file, e.mark, &e.path),
+                origin: origin(&Arc::new(file.to_path_buf()), e.mark, &e.path),
                 message: e.message,
             })?;
-        Ok(SourceMap {
+        Ok(SourceMap::new(file, root))
+    }
+
+    /// The tree `root` read from `file`; no root is an empty mapping.
+    pub fn new(file: &Path, root: Option<Node>) -> SourceMap {
+        SourceMap {
+            file: Arc::new(file.to_path_buf()),
             root: root.unwrap_or(Node {
                 mark: Mark { line: 1, column: 1 },
                 value: Value::Mapping(Vec::new()),
             }),
-            file,
-        })
+            entry: None,
+        }
+    }
+
+    /// Puts `node` at `field` in place of the entry there before.
+    pub fn focus(&mut self, field: String, node: Node) {
+        self.entry = Some((field, node));
+    }
+
+    /// The node at `field`, in the focused entry or the tree.
+    fn at(&self, field: &str) -> Option<&Node> {
+        if let Some((at, node)) = &self.entry
+            && let Some(rest) = field.strip_prefix(at.as_str())
+            && (rest.is_empty() || rest.starts_with(['.', '[']))
+        {
+            return node.at(rest);
+        }
+        self.root.at(field)
     }
 
     /// Refuses a document that is not a mapping, saying what it is and what `expected`
@@ -65,7 +89,7 @@ impl SourceMap {
 
     /// The node at `field` as `T`; a problem names where and which field under it.
     pub fn deserialize_at<T: DeserializeOwned>(&self, field: &str) -> Result<T, InventoryError> {
-        let node = self.root.at(field).expect("the field is written");
+        let node = self.at(field).expect("the field is written");
         yaml::from_node(node).map_err(|e| InventoryError::Invalid {
             origin: origin(&self.file, e.mark, &format!("{field}{}", e.path)),
             message: e.message,
@@ -79,7 +103,7 @@ impl SourceMap {
         &self,
         field: &str,
     ) -> Result<(T, Vec<(String, serde_yaml::Value)>), InventoryError> {
-        let node = self.root.at(field).expect("the field is written");
+        let node = self.at(field).expect("the field is written");
         let keys = documents::option_keys();
         let blocks: Vec<(&str, &Node)> = match &node.value {
             Value::Mapping(entries) => entries
@@ -120,7 +144,7 @@ impl SourceMap {
     pub fn origin(&self, field: &str) -> Origin {
         let mut probe = field;
         loop {
-            if let Some(node) = self.root.at(probe) {
+            if let Some(node) = self.at(probe) {
                 return origin(&self.file, node.mark, field);
             }
             match probe.rfind(['.', '[']) {
@@ -132,7 +156,7 @@ impl SourceMap {
 
     /// The text of a scalar field as written.
     pub fn scalar(&self, field: &str) -> Option<SourceScalar> {
-        match &self.root.at(field)?.value {
+        match &self.at(field)?.value {
             Value::Scalar(scalar) => Some(SourceScalar {
                 text: scalar.text.to_string(),
                 plain: scalar.style == Style::Plain,

@@ -177,7 +177,7 @@ pub(super) fn load_into(
     let map = SourceMap::read(&path, &text)?;
     let file = ManagedFile::from_map(&map)?;
     // Secret files are relative to the inventory's folder, wherever this file is.
-    let mut v = Validator::new(&map, inventory.parent().unwrap_or(Path::new("")), advice);
+    let mut v = Validator::new(map, inventory.parent().unwrap_or(Path::new("")), advice);
     let (managed, _) = v.registries(
         file.registries
             .into_iter()

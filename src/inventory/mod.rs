@@ -8,6 +8,7 @@ pub mod managed;
 mod options;
 mod raw;
 mod schema;
+mod stream;
 mod targets;
 
 use std::collections::{BTreeSet, HashMap};
@@ -390,11 +391,7 @@ pub fn load(path: &Path, advice: Advice) -> Result<(Inventory, Vec<Warning>), In
         let line = e.as_bytes()[..bad].iter().filter(|&&b| b == b'\n').count() + 1;
         fail(format!("line {line} is not valid UTF-8"))
     })?;
-    let map = read(path, &text)?;
-    // The tree holds every value: the text is not needed while validating (34 MB for
-    // 100,000 targets).
-    drop(text);
-    validate(path, &map, advice)
+    validate_text(path, &text, advice)
 }
 
 /// Validates inventory text; `path` names it in messages and anchors relative paths.
@@ -403,29 +400,43 @@ pub fn parse(
     text: &str,
     advice: Advice,
 ) -> Result<(Inventory, Vec<Warning>), InventoryError> {
-    validate(path, &read(path, text)?, advice)
+    validate_text(path, text, advice)
 }
 
-/// The text as a positioned tree; an empty text is refused.
-fn read(path: &Path, text: &str) -> Result<SourceMap, InventoryError> {
+/// The inventory `text` holds, read as a stream of targets when it validates that way,
+/// else as a whole tree, which reports every problem.
+fn validate_text(
+    path: &Path,
+    text: &str,
+    advice: Advice,
+) -> Result<(Inventory, Vec<Warning>), InventoryError> {
+    refuse_blank(path, text)?;
+    match stream::streamed(path, text, advice) {
+        Some(valid) => Ok(valid),
+        None => validate(SourceMap::read(path, text)?, path, advice),
+    }
+}
+
+/// An empty text is refused: a truncated or emptied file must not render nothing and
+/// succeed.
+fn refuse_blank(path: &Path, text: &str) -> Result<(), InventoryError> {
     let blank = |line: &str| {
         let line = line.trim();
         line.is_empty() || line.starts_with('#') || line == "---" || line == "..."
     };
     if text.lines().all(blank) {
-        // A truncated or emptied file must not render nothing and succeed.
         return Err(InventoryError::Read {
             path: path.to_path_buf(),
             reason: "it is empty; an inventory is a mapping with `registries` and `targets`".into(),
         });
     }
-    SourceMap::read(path, text)
+    Ok(())
 }
 
 /// The inventory the tree holds, with the warnings `advice` asks for.
 fn validate(
+    map: SourceMap,
     path: &Path,
-    map: &SourceMap,
     advice: Advice,
 ) -> Result<(Inventory, Vec<Warning>), InventoryError> {
     map.require_mapping(
@@ -434,35 +445,23 @@ fn validate(
     )?;
     let raw: RawTop = map.deserialize()?;
     let mut v = Validator::new(map, path.parent().unwrap_or(Path::new("")), advice);
-    let written: Vec<Option<RawRegistry>> = (0..raw.registries.len())
-        .map(|i| v.read(&format!("registries[{i}]")))
-        .collect();
-    let (mut registries, fields) = v.registries(written);
-    let managed_registries = match &raw.managed_registries {
-        Some(declared) => Some(managed::load_into(
-            path,
-            map,
-            declared,
-            &mut registries,
-            &mut v.warnings,
-            advice,
-        )?),
-        None => None,
-    };
-    v.mirror_logins(&registries, &fields);
-    let targets = v.targets(raw.targets.len(), &registries);
+    let (registries, managed_registries) = v.all_registries(path, &raw)?;
+    let mut targets = stream::Targets::with_capacity(raw.targets.len());
+    for i in 0..raw.targets.len() {
+        v.add_target(i, &registries, &mut targets);
+    }
     InventoryError::gather(v.problems)?;
     let inventory = Inventory {
         path: path.to_path_buf(),
         registries,
-        targets,
+        targets: targets.valid,
         managed_registries,
     };
     Ok((inventory, v.warnings))
 }
 
 struct Validator<'a> {
-    map: &'a SourceMap,
+    map: SourceMap,
     base_dir: &'a Path,
     advice: Advice,
     warnings: Vec<Warning>,
@@ -478,7 +477,7 @@ struct Validator<'a> {
 }
 
 impl<'a> Validator<'a> {
-    fn new(map: &'a SourceMap, base_dir: &'a Path, advice: Advice) -> Validator<'a> {
+    fn new(map: SourceMap, base_dir: &'a Path, advice: Advice) -> Validator<'a> {
         Validator {
             map,
             base_dir,
@@ -489,6 +488,32 @@ impl<'a> Validator<'a> {
             left_out: BTreeSet::new(),
             advised: BTreeSet::new(),
         }
+    }
+
+    /// The registries written in the inventory, then those of the managed file it names;
+    /// each problem is kept in `problems`, but the managed file's stop the reading.
+    fn all_registries(
+        &mut self,
+        path: &Path,
+        raw: &RawTop,
+    ) -> Result<(Vec<Registry>, Option<PathBuf>), InventoryError> {
+        let written: Vec<Option<RawRegistry>> = (0..raw.registries.len())
+            .map(|i| self.read(&format!("registries[{i}]")))
+            .collect();
+        let (mut registries, fields) = self.registries(written);
+        let managed_registries = match &raw.managed_registries {
+            Some(declared) => Some(managed::load_into(
+                path,
+                &self.map,
+                declared,
+                &mut registries,
+                &mut self.warnings,
+                self.advice,
+            )?),
+            None => None,
+        };
+        self.mirror_logins(&registries, &fields);
+        Ok((registries, managed_registries))
     }
 
     fn error<T>(&self, field: &str, message: impl Into<String>) -> Result<T, InventoryError> {

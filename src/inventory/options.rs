@@ -58,7 +58,7 @@ pub fn document_spec_from_cli(
             map.deserialize_at(block).map_err(unlocated)?,
         )],
     };
-    let mut validator = Validator::new(&map, Path::new(""), Advice::Shown);
+    let mut validator = Validator::new(map, Path::new(""), Advice::Shown);
     let options = RawOptions::new(blocks);
     let spec = validator
         .document_spec("", kind, options, None)

@@ -1,27 +1,22 @@
 //! Validating targets: names, formats with their Butane variant and version, registry selections, remote URLs.
 
+use super::stream::Targets;
 use super::*;
 use crate::{documents, formats};
 
 impl Validator<'_> {
-    /// The valid targets; each problem is kept in `problems`.
-    /// The `count` targets as written, each read and validated in turn, so that no more
-    /// than one is held as raw YAML values at a time.
-    pub(super) fn targets(&mut self, count: usize, registries: &[Registry]) -> Vec<Target> {
-        let mut names = BTreeSet::new();
-        let mut out = Vec::with_capacity(count);
-        for i in 0..count {
-            // An unreadable target's problem is kept already.
-            let Some((t, options)) = self.read_entry(&format!("targets[{i}]")) else {
-                continue;
-            };
-            match self.named_target(i, t, options, registries, &mut names) {
-                Ok(target) => out.push(target),
-                Err(problem) if problem.is_reported() => {}
-                Err(problem) => self.problems.push(problem),
-            }
+    /// Validates the target at `targets[i]` into `targets`, or keeps its problem in
+    /// `problems`.
+    pub(super) fn add_target(&mut self, i: usize, registries: &[Registry], targets: &mut Targets) {
+        // An unreadable target's problem is kept already.
+        let Some((t, options)) = self.read_entry(&format!("targets[{i}]")) else {
+            return;
+        };
+        match self.named_target(i, t, options, registries, &mut targets.names) {
+            Ok(target) => targets.valid.push(target),
+            Err(problem) if problem.is_reported() => {}
+            Err(problem) => self.problems.push(problem),
         }
-        out
     }
 
     fn named_target(

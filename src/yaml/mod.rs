@@ -8,7 +8,7 @@ mod tree;
 pub use de::{DeError, from_node, from_node_except};
 pub use emit::{double_quoted, is_literal_safe, scalar};
 pub use schema::{Scalar, Style};
-pub use tree::{Limits, Mark, Node, ParseError, Value, parse};
+pub use tree::{Limits, Mark, Node, ParseError, Step, Stream, Value, parse};
 
 /// Reads `text` and deserializes it as `T`, with any error's mark and field path.
 pub fn from_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<Option<T>, DeError> {

@@ -93,6 +93,58 @@ fn error(mark: Mark, message: impl Into<String>) -> ParseError {
     }
 }
 
+/// What reading a [`Stream`] on gives.
+#[derive(Debug)]
+pub enum Step {
+    /// The next entry of the streamed list, which the tree does not keep.
+    Entry(Node),
+    /// The end of the document: its tree, the streamed list empty in it.
+    End(Option<Node>),
+}
+
+/// Reads one document handing out the entries of the list under one top-level key as
+/// they are read, instead of keeping them in the tree: a fleet's targets, of which the
+/// reader holds one at a time. An error here is not final: reading the text whole
+/// with [`parse`] corrects what yaml-rust2 reads otherwise than YAML (a tab after a `:`)
+/// and locates the rest.
+pub struct Stream<'t> {
+    builder: Builder<'t>,
+}
+
+impl<'t> Stream<'t> {
+    pub fn new(text: &'t str, limits: Limits, key: &'static str) -> Stream<'t> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut builder = Builder::new(text, limits);
+        builder.streamed = Some(key);
+        Stream { builder }
+    }
+
+    pub fn read_on(&mut self) -> Result<Step, ParseError> {
+        self.builder.step().map_err(|stop| match stop {
+            Stop::Failed(e) | Stop::FlowOverflow(e, _) | Stop::TabAfterColon(e) => e,
+        })
+    }
+
+    /// The top-level mapping's entries read so far: after the first entry of the
+    /// streamed list, those written before its key.
+    pub fn prelude(&self) -> Node {
+        match self.builder.stack.first() {
+            Some(Frame {
+                mark,
+                items: Items::Mapping(entries, _),
+                ..
+            }) => Node {
+                mark: *mark,
+                value: Value::Mapping(entries.clone()),
+            },
+            _ => Node {
+                mark: Mark { line: 1, column: 1 },
+                value: Value::Mapping(Vec::new()),
+            },
+        }
+    }
+}
+
 /// Reads the single document in `text`; `Ok(None)` when it holds no content.
 pub fn parse(text: &str, limits: Limits) -> Result<Option<Node>, ParseError> {
     // Editors on Windows may start a file with a byte-order mark; YAML
@@ -277,6 +329,8 @@ struct Frame {
     nodes: usize,
     height: usize,
     items: Items,
+    /// Entries handed out by a [`Stream`] rather than kept in `items`.
+    streamed: usize,
 }
 
 enum Items {
@@ -296,6 +350,10 @@ struct Builder<'t> {
     nodes: usize,
     anchors: HashMap<usize, Built>,
     stack: Vec<Frame>,
+    documents: usize,
+    root: Option<Node>,
+    /// The top-level key whose list's entries are handed out as read ([`Stream`]).
+    streamed: Option<&'static str>,
 }
 
 impl<'t> Builder<'t> {
@@ -309,11 +367,24 @@ impl<'t> Builder<'t> {
             nodes: 0,
             anchors: HashMap::new(),
             stack: Vec::new(),
+            documents: 0,
+            root: None,
+            streamed: None,
         }
     }
 
     /// Reads the document; a problem carries the path of the node being built.
     fn run(&mut self) -> Result<Option<Node>, Stop> {
+        loop {
+            if let Step::End(root) = self.step()? {
+                return Ok(root);
+            }
+        }
+    }
+
+    /// Reads on to the next streamed entry or the end; a problem carries the path of the
+    /// node being built.
+    fn step(&mut self) -> Result<Step, Stop> {
         self.read().map_err(|mut stop| {
             let (Stop::Failed(e) | Stop::FlowOverflow(e, _) | Stop::TabAfterColon(e)) = &mut stop;
             e.path = self.path();
@@ -327,7 +398,9 @@ impl<'t> Builder<'t> {
         let mut path = String::new();
         for frame in &self.stack {
             match &frame.items {
-                Items::Sequence(items) => path.push_str(&format!("[{}]", items.len())),
+                Items::Sequence(items) => {
+                    path.push_str(&format!("[{}]", items.len() + frame.streamed));
+                }
                 Items::Mapping(_, Some(key)) => {
                     if let Value::Scalar(scalar) = &key.value {
                         if !path.is_empty() {
@@ -344,20 +417,21 @@ impl<'t> Builder<'t> {
 
     /// Pulls events one at a time so every bound stops the read at its first
     /// breach instead of after the parser has seen the whole input.
-    fn read(&mut self) -> Result<Option<Node>, Stop> {
-        let mut root = None;
-        let mut documents = 0;
+    fn read(&mut self) -> Result<Step, Stop> {
         loop {
             let (event, marker) = self.parser.next_token().map_err(scan_stop)?;
             let mark = Mark::from(marker);
             let (built, anchor) = match event {
-                Event::StreamEnd => break,
-                Event::DocumentStart if documents > 0 => {
+                Event::StreamEnd => {
+                    let root = self.root.take();
+                    return Ok(Step::End(root.filter(|node| !is_implicit_null(node))));
+                }
+                Event::DocumentStart if self.documents > 0 => {
                     let mark = line_start(self.text, marker);
                     return Err(error(mark, "the inventory is one YAML document").into());
                 }
                 Event::DocumentStart => {
-                    documents += 1;
+                    self.documents += 1;
                     continue;
                 }
                 Event::Scalar(text, style, anchor, tag) => {
@@ -383,12 +457,32 @@ impl<'t> Builder<'t> {
                 self.count(built.nodes, built.node.mark, true)?;
                 self.anchors.insert(anchor, built.clone());
             }
+            if self.hands_out() {
+                let frame = self.stack.last_mut().expect("a streamed list is open");
+                count_in(frame, &built);
+                frame.streamed += 1;
+                return Ok(Step::Entry(built.node));
+            }
             match self.stack.last_mut() {
                 Some(frame) => attach(frame, built, mark)?,
-                None => root = Some(built.node),
+                None => self.root = Some(built.node),
             }
         }
-        Ok(root.filter(|node| !is_implicit_null(node)))
+    }
+
+    /// Whether the node just built is an entry of the streamed list: the top-level
+    /// mapping's value under the streamed key is the open list.
+    fn hands_out(&self) -> bool {
+        let [top, list] = self.stack.as_slice() else {
+            return false;
+        };
+        let under_key = match &top.items {
+            Items::Mapping(_, Some(key)) => key.as_str(),
+            _ => None,
+        };
+        matches!(list.items, Items::Sequence(_))
+            && under_key.is_some()
+            && under_key == self.streamed
     }
 
     fn count(&mut self, nodes: usize, mark: Mark, copy: bool) -> Result<(), ParseError> {
@@ -586,6 +680,7 @@ impl<'t> Builder<'t> {
             nodes: 1,
             height: 1,
             items,
+            streamed: 0,
         });
         Ok(())
     }
@@ -621,8 +716,7 @@ impl<'t> Builder<'t> {
 }
 
 fn attach(frame: &mut Frame, built: Built, mark: Mark) -> Result<(), ParseError> {
-    frame.nodes += built.nodes;
-    frame.height = frame.height.max(built.height + 1);
+    count_in(frame, &built);
     match &mut frame.items {
         Items::Sequence(items) => items.push(built.node),
         Items::Mapping(entries, key) => match key.take() {
@@ -636,6 +730,12 @@ fn attach(frame: &mut Frame, built: Built, mark: Mark) -> Result<(), ParseError>
         },
     }
     Ok(())
+}
+
+/// What a child costs its collection, kept or streamed: its nodes and height.
+fn count_in(frame: &mut Frame, built: &Built) {
+    frame.nodes += built.nodes;
+    frame.height = frame.height.max(built.height + 1);
 }
 
 /// What YAML makes of a block scalar whose header starts `rest` and is
@@ -795,5 +895,70 @@ impl Node {
                 Resolved::Str(_) => "a string",
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn streamed(text: &str) -> (Vec<Node>, Node, Result<Option<Node>, ParseError>) {
+        let mut stream = Stream::new(text, Limits::for_text(text), "list");
+        let mut entries = Vec::new();
+        let mut prelude = None;
+        loop {
+            match stream.read_on() {
+                Ok(Step::Entry(node)) => {
+                    prelude.get_or_insert_with(|| stream.prelude());
+                    entries.push(node);
+                }
+                Ok(Step::End(root)) => return (entries, prelude.unwrap(), Ok(root)),
+                Err(e) => return (entries, prelude.unwrap(), Err(e)),
+            }
+        }
+    }
+
+    #[test]
+    fn a_stream_hands_out_the_list_entries_and_keeps_the_rest() {
+        let text = "before: 1\nlist:\n  - &x {k: v}\n  - [*x, 2]\nafter: {n: 3}\n";
+        let whole = parse(text, Limits::for_text(text)).unwrap().unwrap();
+        let (entries, prelude, root) = streamed(text);
+        let Value::Sequence(items) = &whole.get("list").unwrap().value else {
+            panic!("a list");
+        };
+        // Entries are the nodes the whole tree holds, aliases copied as there.
+        assert_eq!(&entries, items);
+        // Before the first entry only the keys written before the list are known.
+        let Value::Mapping(known) = &prelude.value else {
+            panic!("a mapping");
+        };
+        assert_eq!(known.len(), 1);
+        assert_eq!(prelude.get("before"), whole.get("before"));
+        // The tree keeps everything else; the list is empty in it.
+        let root = root.unwrap().unwrap();
+        assert_eq!(root.get("list").unwrap().value, Value::Sequence(Vec::new()));
+        assert_eq!(root.get("after"), whole.get("after"));
+        assert_eq!(root.get("before"), whole.get("before"));
+    }
+
+    #[test]
+    fn an_error_in_a_streamed_entry_is_placed_as_in_the_whole_tree() {
+        let text = "list:\n  - a\n  - {k: 1, k: 2}\n";
+        let whole = parse(text, Limits::for_text(text)).unwrap_err();
+        let (entries, _, end) = streamed(text);
+        assert_eq!(entries.len(), 1);
+        let streamed = end.unwrap_err();
+        assert_eq!(streamed.path, "list[1]");
+        assert_eq!(streamed, whole);
+    }
+
+    #[test]
+    fn only_the_top_level_list_under_the_key_is_streamed() {
+        let text = "list: {list: [1, 2]}\nother:\n  list: [3]\n";
+        let mut stream = Stream::new(text, Limits::for_text(text), "list");
+        let Step::End(root) = stream.read_on().unwrap() else {
+            panic!("nothing to hand out");
+        };
+        assert_eq!(root, parse(text, Limits::for_text(text)).unwrap());
     }
 }

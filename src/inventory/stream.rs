@@ -1,0 +1,137 @@
+//! Reading the inventory as a stream of targets, so that a fleet's YAML tree is never held whole.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::raw::RawTop;
+use super::{Advice, Inventory, SourceMap, Target, Validator, Warning};
+use crate::yaml::{self, Step};
+
+/// The inventory read as a stream: the registries written before `targets` are
+/// validated first, then each target as it is read, so that a fleet's tree is never
+/// held whole (a target's tree is ten times its typed form). `None` when that does not
+/// give the inventory: any problem (the whole tree then reports every one, in line
+/// order, exactly as it would have), or registries written after the targets.
+pub(super) fn streamed(
+    path: &Path,
+    text: &str,
+    advice: Advice,
+) -> Option<(Inventory, Vec<Warning>)> {
+    let mut stream = yaml::Stream::new(text, yaml::Limits::for_text(text), "targets");
+    let Step::Entry(mut node) = stream.read_on().ok()? else {
+        // No targets were streamed: the tree is small.
+        return None;
+    };
+    let prelude = SourceMap::new(path, Some(stream.prelude()));
+    let raw: RawTop = prelude.deserialize().ok()?;
+    let mut v = Validator::new(prelude, path.parent().unwrap_or(Path::new("")), advice);
+    let (registries, managed_registries) = v.all_registries(path, &raw).ok()?;
+    let mut targets = Targets::with_capacity(0);
+    let mut i = 0;
+    loop {
+        v.map.focus(format!("targets[{i}]"), node);
+        v.add_target(i, &registries, &mut targets);
+        if !v.problems.is_empty() {
+            return None;
+        }
+        node = match stream.read_on().ok()? {
+            Step::Entry(next) => next,
+            Step::End(root) => {
+                // What follows the targets must not change what came before.
+                let whole: RawTop = SourceMap::new(path, root).deserialize().ok()?;
+                let same = whole.registries.len() == raw.registries.len()
+                    && whole.managed_registries == raw.managed_registries;
+                return same.then(|| {
+                    let inventory = Inventory {
+                        path: path.to_path_buf(),
+                        registries,
+                        targets: targets.valid,
+                        managed_registries,
+                    };
+                    (inventory, v.warnings)
+                });
+            }
+        };
+        i += 1;
+    }
+}
+
+/// The targets validated so far, and their names, which must differ.
+pub(super) struct Targets {
+    pub(super) valid: Vec<Target>,
+    pub(super) names: BTreeSet<String>,
+}
+
+impl Targets {
+    pub(super) fn with_capacity(count: usize) -> Targets {
+        Targets {
+            valid: Vec::with_capacity(count),
+            names: BTreeSet::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{InventoryError, validate, validate_text};
+
+    fn whole(path: &Path, text: &str) -> Result<(Inventory, Vec<Warning>), InventoryError> {
+        validate(SourceMap::read(path, text)?, path, Advice::All)
+    }
+
+    #[test]
+    fn every_fixture_streams_to_what_the_whole_tree_gives() {
+        let mut read = 0;
+        for dir in std::fs::read_dir("fixtures").unwrap() {
+            let path = dir.unwrap().path().join("regforge.yaml");
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let streamed = streamed(&path, &text, Advice::All)
+                .unwrap_or_else(|| panic!("{} is read as a stream", path.display()));
+            let whole = whole(&path, &text).unwrap();
+            assert_eq!(
+                format!("{streamed:?}"),
+                format!("{whole:?}"),
+                "{}",
+                path.display()
+            );
+            read += 1;
+        }
+        assert!(read >= 9, "{read} fixtures");
+    }
+
+    const REGISTRY: &str = "registries:\n  - {address: quay.io, username: u, password: {env: P}}\n";
+    const TARGETS: &str = "targets:\n  - {name: a, format: docker-config, registries: [quay.io]}\n";
+
+    #[test]
+    fn registries_written_after_the_targets_are_read_whole() {
+        let path = Path::new("inv.yaml");
+        let text = format!("{TARGETS}{REGISTRY}");
+        assert!(streamed(path, &text, Advice::All).is_none());
+        let (inventory, _) = validate_text(path, &text, Advice::All).unwrap();
+        assert_eq!(inventory.targets[0].registries, [0]);
+        // Written first, they stream.
+        assert!(streamed(path, &format!("{REGISTRY}{TARGETS}"), Advice::All).is_some());
+    }
+
+    #[test]
+    fn a_problem_is_reported_with_every_other_one_in_line_order() {
+        let path = Path::new("inv.yaml");
+        let text = format!(
+            "{REGISTRY}{TARGETS}  - {{name: b, format: nope}}\n  - {{name: a, format: docker-config}}\nextra: 1\n"
+        );
+        assert!(streamed(path, &text, Advice::All).is_none());
+        // The whole tree's reading reports the top-level problem, as it always has.
+        let e = validate_text(path, &text, Advice::All).unwrap_err();
+        assert_eq!(e.to_string(), whole(path, &text).unwrap_err().to_string());
+        assert!(e.to_string().contains("unknown field `extra`"), "{e}");
+        let text = text.replace("extra: 1\n", "");
+        let e = validate_text(path, &text, Advice::All).unwrap_err();
+        let lines: Vec<String> = e.each().iter().map(ToString::to_string).collect();
+        assert_eq!(lines.len(), 2, "{e}");
+        assert!(lines[0].starts_with("inv.yaml:5:"), "{e}");
+        assert!(lines[1].starts_with("inv.yaml:6:"), "{e}");
+    }
+}
