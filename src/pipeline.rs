@@ -237,7 +237,7 @@ fn render_target(
         (TargetFormat::Document(_), None) => unreachable!("a document target has its spec"),
     };
     let mut placed = Vec::new();
-    for spec in &target.files {
+    for spec in target.files.iter() {
         let documents = document(&spec.document, Some(&spec.path))?;
         placed.extend(delivery::place(
             spec,
@@ -253,7 +253,7 @@ fn render_target(
     } else {
         Vec::new()
     };
-    let template = match &target.template {
+    let template = match target.template.as_deref() {
         Some((path, origin)) => {
             let source = std::fs::read_to_string(path).map_err(|e| RenderError {
                 target: target.name.clone(),

@@ -14,6 +14,7 @@ mod targets;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use crate::model::{Delivery, FileMode, MirrorUrl, Origin, RegistryAddress};
 pub use locate::SourceMap;
@@ -160,11 +161,11 @@ pub struct Target {
     /// What a document target writes (exactly when `format` is `Document`), with its options.
     pub document: Option<DocumentSpec>,
     /// Indexes into `Inventory::registries`, in inventory order.
-    pub registries: Vec<usize>,
-    pub files: Vec<FileSpec>,
+    pub registries: Arc<[usize]>,
+    pub files: Arc<[FileSpec]>,
     /// Artifact URL prefix for remote delivery; ends with `/`.
-    pub remote_url: Option<String>,
-    pub template: Option<(PathBuf, Origin)>,
+    pub remote_url: Option<Arc<str>>,
+    pub template: Option<Box<(PathBuf, Origin)>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -225,6 +226,27 @@ pub struct FileSpec {
 }
 
 impl FileSpec {
+    /// Whether the entries place the same document the same way: those with options
+    /// (which do not compare) never are.
+    fn same_as(&self, other: &FileSpec) -> bool {
+        !self.document.has_options()
+            && !other.document.has_options()
+            && self.document.kind() == other.document.kind()
+            && (
+                &self.path,
+                self.mode,
+                &self.user,
+                &self.group,
+                self.delivery,
+            ) == (
+                &other.path,
+                other.mode,
+                &other.user,
+                &other.group,
+                other.delivery,
+            )
+    }
+
     /// cloud-config's `owner`: `user:group`, `user`, or `:group` (keep the user, set the group).
     pub fn owner(&self) -> Option<String> {
         match (&self.user, &self.group) {
@@ -378,7 +400,14 @@ pub fn load(path: &Path, advice: Advice) -> Result<(Inventory, Vec<Warning>), In
     };
     let mut bytes = Vec::new();
     std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_INVENTORY_BYTES + 1).read_to_end(&mut bytes))
+        .and_then(|f| {
+            // Sized up front: a growing buffer would double past a fleet's 34 MB text.
+            let size = f
+                .metadata()
+                .map_or(0, |m| m.len().min(MAX_INVENTORY_BYTES + 1));
+            bytes.reserve_exact(usize::try_from(size).unwrap_or(0));
+            f.take(MAX_INVENTORY_BYTES + 1).read_to_end(&mut bytes)
+        })
         .map_err(|e| fail(io_reason(&e)))?;
     if bytes.len() as u64 > MAX_INVENTORY_BYTES {
         return Err(fail(format!(
@@ -474,6 +503,7 @@ struct Validator<'a> {
     left_out: BTreeSet<(&'static str, usize)>,
     /// The advice (`documents::Kind::advise`) already given, by document kind.
     advised: BTreeSet<(&'static str, String)>,
+    repeats: stream::Repeats,
 }
 
 impl<'a> Validator<'a> {
@@ -487,6 +517,7 @@ impl<'a> Validator<'a> {
             unusable: Vec::new(),
             left_out: BTreeSet::new(),
             advised: BTreeSet::new(),
+            repeats: stream::Repeats::default(),
         }
     }
 

@@ -2,9 +2,10 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::raw::RawTop;
-use super::{Advice, Inventory, SourceMap, Target, Validator, Warning};
+use super::{Advice, FileSpec, Inventory, SourceMap, Target, Validator, Warning};
 use crate::yaml::{self, Step};
 
 /// The inventory read as a stream: the registries written before `targets` are
@@ -71,6 +72,47 @@ impl Targets {
     }
 }
 
+/// The parts of the target validated last, lent to the next one that has the same: a
+/// fleet's targets mostly differ in their names alone, and so share one copy of the rest.
+#[derive(Default)]
+pub(super) struct Repeats {
+    registries: Option<Arc<[usize]>>,
+    files: Option<Arc<[FileSpec]>>,
+    remote_url: Option<Arc<str>>,
+}
+
+impl Repeats {
+    pub(super) fn registries(&mut self, selected: Vec<usize>) -> Arc<[usize]> {
+        share(&mut self.registries, selected, |new, last| new[..] == *last)
+    }
+
+    pub(super) fn files(&mut self, files: Vec<FileSpec>) -> Arc<[FileSpec]> {
+        share(&mut self.files, files, |new, last| {
+            new.len() == last.len() && new.iter().zip(last).all(|(a, b)| a.same_as(b))
+        })
+    }
+
+    pub(super) fn remote_url(&mut self, url: String) -> Arc<str> {
+        share(&mut self.remote_url, url, |new, last| new[..] == *last)
+    }
+}
+
+/// `value`, or the last one when they are the same; it is the last one next time.
+fn share<T: ?Sized, V: Into<Arc<T>>>(
+    last: &mut Option<Arc<T>>,
+    value: V,
+    same: impl Fn(&V, &T) -> bool,
+) -> Arc<T> {
+    if let Some(last) = last
+        && same(&value, last)
+    {
+        return last.clone();
+    }
+    let value: Arc<T> = value.into();
+    *last = Some(value.clone());
+    value
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,7 +153,7 @@ mod tests {
         let text = format!("{TARGETS}{REGISTRY}");
         assert!(streamed(path, &text, Advice::All).is_none());
         let (inventory, _) = validate_text(path, &text, Advice::All).unwrap();
-        assert_eq!(inventory.targets[0].registries, [0]);
+        assert_eq!(inventory.targets[0].registries[..], [0]);
         // Written first, they stream.
         assert!(streamed(path, &format!("{REGISTRY}{TARGETS}"), Advice::All).is_some());
     }
@@ -133,5 +175,38 @@ mod tests {
         assert_eq!(lines.len(), 2, "{e}");
         assert!(lines[0].starts_with("inv.yaml:5:"), "{e}");
         assert!(lines[1].starts_with("inv.yaml:6:"), "{e}");
+    }
+
+    #[test]
+    fn targets_alike_share_one_copy_of_what_they_repeat() {
+        let path = Path::new("inv.yaml");
+        let node = |name: &str, user: &str| {
+            format!(
+                "  - name: {name}\n    format: butane\n    variant: flatcar\n    version: 1.0.0\n    remote: {{url: https://infra.example.com/r/}}\n    files:\n      - {{document: docker-config, path: /home/core/.docker/config.json, user: {user}, delivery: remote}}\n"
+            )
+        };
+        let text = format!(
+            "{REGISTRY}targets:\n{}{}{}",
+            node("a", "core"),
+            node("b", "core"),
+            node("c", "other")
+        );
+        let (inventory, _) = streamed(path, &text, Advice::All).unwrap();
+        let [a, b, c] = &inventory.targets[..] else {
+            panic!("three targets");
+        };
+        assert!(Arc::ptr_eq(&a.files, &b.files));
+        assert!(Arc::ptr_eq(&a.registries, &c.registries));
+        assert!(Arc::ptr_eq(
+            a.remote_url.as_ref().unwrap(),
+            c.remote_url.as_ref().unwrap()
+        ));
+        // Files placed otherwise are their own.
+        assert!(!Arc::ptr_eq(&b.files, &c.files));
+        assert_eq!(c.files[0].user.as_deref(), Some("other"));
+        assert_eq!(
+            format!("{:?}", inventory.targets),
+            format!("{:?}", whole(path, &text).unwrap().0.targets)
+        );
     }
 }

@@ -117,10 +117,10 @@ impl Validator<'_> {
             }
         };
         let template = t.template.map(|p| {
-            (
+            Box::new((
                 self.base_dir.join(p),
                 self.map.origin(&format!("{at}.template")),
-            )
+            ))
         });
         if template.is_some() && !format.places_files() {
             return self.error(
@@ -138,9 +138,9 @@ impl Validator<'_> {
             name: t.name,
             format,
             document,
-            registries: selected,
-            files,
-            remote_url,
+            registries: self.repeats.registries(selected),
+            files: self.repeats.files(files),
+            remote_url: remote_url.map(|url| self.repeats.remote_url(url)),
             template,
         })
     }
