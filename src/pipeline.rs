@@ -270,7 +270,7 @@ fn render_target(
         }
         None => render::Template::Builtin(shared.map(|s| &s.texts)),
     };
-    let text = render::render(
+    let rendered = render::render(
         template_env,
         target,
         &placed,
@@ -279,13 +279,16 @@ fn render_target(
         template,
         options,
     )?;
-    verify::verify_once(
-        shared.map(|s| &s.verified),
-        target,
-        &text,
-        &placed,
-        &directories,
-    )?;
+    if !rendered.known {
+        verify::verify_once(
+            shared.map(|s| &s.verified),
+            target,
+            &rendered.text,
+            &placed,
+            &directories,
+        )?;
+    }
+    let text = rendered.verified();
     let artifacts = placed
         .iter()
         .filter_map(|p| {

@@ -10,7 +10,7 @@ mod secret;
 
 pub use address::RegistryAddress;
 pub use hash::Sha512Hash;
-pub use memo::Memo;
+pub use memo::{Fingerprint, Memo};
 pub use mirror::MirrorUrl;
 pub use mode::FileMode;
 pub use origin::Origin;

@@ -12,7 +12,7 @@ use crate::credentials::{Credential, RegistryCredential};
 use crate::data_url;
 use crate::delivery::{Directory, PlacedFile};
 use crate::inventory::{Config, FileMode, Target, TargetFormat};
-use crate::model::{Memo, Sha512Hash};
+use crate::model::{Fingerprint, Memo, Sha512Hash};
 
 #[derive(Debug, thiserror::Error)]
 #[error("target {target}: {message}")]
@@ -188,18 +188,38 @@ impl std::fmt::Debug for Progress {
     }
 }
 
+/// A rendered config, exactly what is verified and written.
+pub struct Rendered<'a> {
+    pub text: String,
+    /// The text came from `Texts`: it was verified when it was first rendered.
+    pub known: bool,
+    /// Where the text is kept once verified, for the targets after.
+    keep: Option<(&'a Texts, Fingerprint)>,
+}
+
+impl Rendered<'_> {
+    /// The text, kept for the targets that share it: call once it is verified, so that
+    /// `Texts` holds only verified texts.
+    pub fn verified(self) -> String {
+        if let Some((Texts(memo), key)) = self.keep {
+            memo.insert(key, self.text.clone());
+        }
+        self.text
+    }
+}
+
 /// Renders one provisioning target with the built-in template, or with `user_template`
 /// (its name for messages, and its source). The format then lays the text out where code
 /// must (Ignition's JSON), so the text returned is exactly what is verified and written.
-pub fn render(
+pub fn render<'a>(
     env: &Environment,
     target: &Target,
     files: &[PlacedFile],
     directories: &[Directory],
     registries: &[RegistryCredential],
-    template: Template,
+    template: Template<'a>,
     options: &Options,
-) -> Result<String, RenderError> {
+) -> Result<Rendered<'a>, RenderError> {
     let TargetFormat::Config(config) = target.format else {
         unreachable!("document targets are not templated")
     };
@@ -221,7 +241,11 @@ pub fn render(
     if let (Some(Texts(memo)), Some(key)) = (texts, key)
         && let Some(text) = memo.get(key)
     {
-        return Ok(text);
+        return Ok(Rendered {
+            text,
+            known: true,
+            keep: None,
+        });
     }
     let ctx = Value::from(minijinja::value::Serde(context(
         target,
@@ -255,10 +279,11 @@ pub fn render(
             target: target.name.clone(),
             message,
         })?;
-    if let (Some(Texts(memo)), Some(key)) = (texts, key) {
-        memo.insert(key, text.clone());
-    }
-    Ok(text)
+    Ok(Rendered {
+        text,
+        known: false,
+        keep: texts.zip(key),
+    })
 }
 
 /// The template a target is rendered with.
@@ -269,9 +294,9 @@ pub enum Template<'a> {
     User { name: String, source: String },
 }
 
-/// Configs the built-in templates rendered, by everything those templates read (a test
-/// holds them to not reading the target's name): a fleet's nodes that share a config
-/// render it once.
+/// Configs the built-in templates rendered and that were verified, by everything those
+/// templates read (a test holds them to not reading the target's name): a fleet's nodes
+/// that share a config render it and read it back once.
 #[derive(Debug)]
 pub struct Texts(Memo<String>);
 
@@ -435,6 +460,21 @@ mod tests {
                 assert!(!compact.contains(read), "{}: reads `{read}`", format.name());
             }
         }
+    }
+
+    /// Only verified texts are shared: a text is kept when it is declared verified.
+    #[test]
+    fn texts_keep_a_config_once_it_is_verified() {
+        let texts = super::Texts::default();
+        let key = texts.0.fingerprint(&"inputs");
+        let rendered = super::Rendered {
+            text: "config".into(),
+            known: false,
+            keep: Some((&texts, key)),
+        };
+        assert_eq!(texts.0.get(key), None);
+        assert_eq!(rendered.verified(), "config");
+        assert_eq!(texts.0.get(key).as_deref(), Some("config"));
     }
 
     #[test]
