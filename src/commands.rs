@@ -1,7 +1,7 @@
 //! Runs a parsed command line: calls the pipeline, prints data to stdout and diagnostics to stderr.
 
 use std::ffi::OsString;
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -54,6 +54,19 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
             pretty,
             quiet,
         } => {
+            // A terminal's progress bar needs the number of targets before the first
+            // renders: there the inventory is read whole first.
+            if !check
+                && !stdout
+                && targets.is_empty()
+                && (quiet || !std::io::stderr().is_terminal())
+                && let Some(written) = render_fleet(&cli.inventory, &out_dir, pretty, env)?
+            {
+                if !quiet {
+                    eprintln!("wrote {written} file(s) to {}", out_dir.display());
+                }
+                return Ok(());
+            }
             let inventory = load(&cli.inventory)?;
             if stdout && targets.len() != 1 && inventory.targets.len() != 1 {
                 return Err(Error::Input(
@@ -237,6 +250,66 @@ fn write_documents(
     }
 }
 
+/// `render --out-dir` of every target, each rendered and staged as soon as it is read
+/// (`pipeline::render_streamed`), committed once all are: how many files were written.
+/// `None` when it must be done the whole way, which then reports any problem.
+fn render_fleet(
+    inventory: &Path,
+    out_dir: &Path,
+    pretty: bool,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<Option<usize>, Error> {
+    let options = crate::render::Options {
+        pretty,
+        ..Default::default()
+    };
+    let mut staging = Staging {
+        out_dir,
+        writer: None,
+    };
+    let warnings = crate::pipeline::render_streamed(
+        inventory,
+        inventory::Advice::Shown,
+        env,
+        &options,
+        &mut staging,
+    );
+    let (Some(warnings), Some(writer)) = (warnings, staging.writer) else {
+        return Ok(None);
+    };
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(Some(writer.commit()?))
+}
+
+/// Stages a streamed render's files under the output folder; nothing is in place until
+/// the writer commits.
+struct Staging<'a> {
+    out_dir: &'a Path,
+    writer: Option<output::Writer<'a>>,
+}
+
+impl crate::pipeline::Stage for Staging<'_> {
+    fn begin(&mut self, head: &Inventory) -> Result<(), Error> {
+        self.writer = Some(output::Writer::new(self.out_dir, &head.inputs()));
+        Ok(())
+    }
+
+    fn add(
+        &mut self,
+        target: &inventory::Target,
+        rendered: crate::pipeline::RenderedTarget,
+    ) -> Result<(), Error> {
+        let writer = self.writer.as_mut().expect("the head comes first");
+        // The head's inputs lack the templates, which come with their targets.
+        if let Some(template) = target.template.as_deref() {
+            writer.add_input(&template.0)?;
+        }
+        Ok(writer.add(rendered.into_outputs().collect())?)
+    }
+}
+
 /// Every file of the rendered targets, by path.
 fn tree(rendered: Vec<crate::pipeline::RenderedTarget>) -> Vec<output::OutputFile> {
     let mut files: Vec<_> = rendered
@@ -290,7 +363,6 @@ const PROGRESS_FROM: usize = 1000;
 /// A progress bar over `targets` on stderr, drawn only on a terminal, for a long render,
 /// without `--quiet`; otherwise one that draws nothing.
 fn progress_bar(targets: usize, quiet: bool) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
     if quiet || targets < PROGRESS_FROM || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }

@@ -110,6 +110,19 @@ pub struct Batch {
     /// Folders known to exist, each with the names of the folders in it: created and
     /// listed once, so that staging a file costs no lookup of its own.
     folders: BTreeMap<PathBuf, BTreeSet<OsString>>,
+    /// The folders staging created, outermost first: a batch dropped before its commit
+    /// removes them with its temporary files, so the output folder is left as it was.
+    created: Vec<PathBuf>,
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        // Temporary files first: a folder is only removed once empty.
+        self.staged.clear();
+        for folder in self.created.iter().rev() {
+            let _ = std::fs::remove_dir(folder);
+        }
+    }
 }
 
 impl Batch {
@@ -119,6 +132,7 @@ impl Batch {
             absolute: std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
             staged: Vec::new(),
             folders: BTreeMap::new(),
+            created: Vec::new(),
         }
     }
 
@@ -128,7 +142,13 @@ impl Batch {
         let dest = self.root.join(relative);
         let folder = folder_of(&self.absolute.join(relative)).to_path_buf();
         if !self.folders.contains_key(&folder) {
+            let missing: Vec<PathBuf> = folder
+                .ancestors()
+                .take_while(|f| !f.exists())
+                .map(Path::to_path_buf)
+                .collect();
             create_dir_all(&folder, 0o700)?;
+            self.created.extend(missing.into_iter().rev());
             let folders = subfolders(&folder).map_err(|e| IoError::new("list", &folder, &e))?;
             self.folders.insert(folder.clone(), folders);
         }
@@ -150,7 +170,9 @@ impl Batch {
     }
 
     /// Makes every staged file durable and renames it into place; returns how many.
-    pub fn commit(self) -> Result<usize, IoError> {
+    pub fn commit(mut self) -> Result<usize, IoError> {
+        // The folders stay, whatever happens next: files may be in place in them.
+        self.created.clear();
         let count = self.staged.len();
         if count == 0 {
             return Ok(0);
@@ -161,7 +183,7 @@ impl Batch {
         rustix::fs::syncfs(&root).map_err(|e| IoError::new("write", &self.root, &e.into()))?;
         drop(root);
         let mut touched = BTreeSet::new();
-        for (temp, dest) in self.staged {
+        for (temp, dest) in std::mem::take(&mut self.staged) {
             temp.persist(&dest)
                 .map_err(|e| IoError::new("write", &dest, &e.error))?;
             touched.insert(folder_of(&dest).to_path_buf());
@@ -290,16 +312,21 @@ mod tests {
     }
 
     #[test]
-    fn a_dropped_batch_leaves_only_its_folders() {
+    fn a_dropped_batch_leaves_the_folder_as_it_was() {
         let dir = tempfile::tempdir().unwrap();
-        let mut batch = Batch::new(dir.path());
+        fs::create_dir(dir.path().join("kept")).unwrap();
+        let out = dir.path().join("new/out");
+        let mut batch = Batch::new(&out);
         batch.stage(Path::new("a/b.json"), b"{}").unwrap();
         batch.stage(Path::new("c.yaml"), b"x").unwrap();
+        let mut beside = Batch::new(dir.path());
+        beside.stage(Path::new("kept/d.json"), b"{}").unwrap();
         // Staged files are hidden temporaries until the commit.
-        assert!(!dir.path().join("c.yaml").exists());
-        drop(batch);
-        let left = walk(dir.path());
-        assert_eq!(left, vec![dir.path().join("a")]);
+        assert!(!out.join("c.yaml").exists());
+        assert!(out.join("a").is_dir());
+        drop((batch, beside));
+        // The folders staging created are gone, those that were there stay.
+        assert_eq!(walk(dir.path()), vec![dir.path().join("kept")]);
     }
 
     #[test]

@@ -157,6 +157,27 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// Adds an input known only after files were staged (a later target's template):
+    /// refused when a staged file would replace it.
+    pub fn add_input(&mut self, input: &Path) -> Result<(), WriteError> {
+        // A template that cannot be resolved fails its own render.
+        let Ok(resolved) = input.canonicalize() else {
+            return Ok(());
+        };
+        if self.inputs.iter().any(|(known, _)| *known == resolved) {
+            return Ok(());
+        }
+        self.inputs.push((resolved, input.to_path_buf()));
+        let staged: Vec<PathBuf> = self.staged.iter().cloned().collect();
+        for path in staged {
+            let output = self.out_dir.join(path);
+            if let Some(input) = self.replaced_input(&output) {
+                return Err(WriteError::ReplacesInput { output, input });
+            }
+        }
+        Ok(())
+    }
+
     /// The input `dest` (a path as given, not under the output folder) would replace,
     /// if any.
     pub fn replaced_input(&mut self, dest: &Path) -> Option<PathBuf> {

@@ -511,6 +511,9 @@ fn resolve_tls(files: &TlsFiles, base: &Path) -> Result<Tls, CredentialError> {
 
 #[cfg(test)]
 mod redaction;
+mod streamed;
+
+pub use streamed::{Stage, render_streamed};
 
 #[cfg(test)]
 mod tests {

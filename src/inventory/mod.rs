@@ -19,6 +19,7 @@ use std::sync::Arc;
 pub use crate::model::{Delivery, FileMode, MirrorUrl, Origin, RegistryAddress};
 pub use locate::SourceMap;
 pub use schema::schema;
+pub use stream::Streamed;
 
 use crate::credentials::{FileSource, SecretSource};
 use crate::documents::{CredentialKind, DocumentKind, DocumentSpec, Part};
@@ -31,7 +32,8 @@ use raw::{RawFile, RawRegistry, RawTarget, RawTop};
 #[derive(Debug)]
 pub struct Inventory {
     pub path: PathBuf,
-    pub registries: Vec<Registry>,
+    /// Shared with the reader while targets stream (`stream`).
+    pub registries: Arc<[Registry]>,
     pub targets: Vec<Target>,
     /// The file `regforge registry` keeps its registries in, when the inventory names one;
     /// its registries follow the hand-written ones in `registries`.
@@ -56,7 +58,7 @@ impl Inventory {
         let folder = self.path.parent().unwrap_or(Path::new(""));
         let mut out = vec![self.path.clone()];
         out.extend(self.managed_registries.clone());
-        for r in &self.registries {
+        for r in self.registries.iter() {
             let secrets: Vec<&SecretSource> = match &r.login {
                 Some(Login::Basic { password, .. }) => vec![password],
                 Some(Login::Token { identity_token, .. }) => vec![identity_token],
@@ -393,6 +395,25 @@ impl Advice {
 
 /// Reads and validates the inventory at `path`, with the warnings `advice` asks for.
 pub fn load(path: &Path, advice: Advice) -> Result<(Inventory, Vec<Warning>), InventoryError> {
+    validate_text(path, &read_text(path)?, advice)
+}
+
+/// Reads the inventory at `path` as a stream, handing `send` its head and then each
+/// target as soon as it is valid: for a render that works while the rest is read.
+/// `None` when it must be read whole with [`load`], which reports any problem; what
+/// was sent is then to be dropped (see `stream::streamed`).
+pub fn stream(
+    path: &Path,
+    advice: Advice,
+    send: &mut dyn FnMut(Streamed) -> bool,
+) -> Option<Vec<Warning>> {
+    let text = read_text(path).ok()?;
+    refuse_blank(path, &text).ok()?;
+    stream::streamed(path, &text, advice, send)
+}
+
+/// The inventory's text, refused past [`MAX_INVENTORY_BYTES`] or when not UTF-8.
+fn read_text(path: &Path) -> Result<String, InventoryError> {
     use std::io::Read;
     let fail = |reason: String| InventoryError::Read {
         path: path.to_path_buf(),
@@ -415,12 +436,11 @@ pub fn load(path: &Path, advice: Advice) -> Result<(Inventory, Vec<Warning>), In
             MAX_INVENTORY_BYTES >> 20
         )));
     }
-    let text = String::from_utf8(bytes).map_err(|e| {
+    String::from_utf8(bytes).map_err(|e| {
         let bad = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..bad].iter().filter(|&&b| b == b'\n').count() + 1;
         fail(format!("line {line} is not valid UTF-8"))
-    })?;
-    validate_text(path, &text, advice)
+    })
 }
 
 /// Validates inventory text; `path` names it in messages and anchors relative paths.
@@ -440,7 +460,7 @@ fn validate_text(
     advice: Advice,
 ) -> Result<(Inventory, Vec<Warning>), InventoryError> {
     refuse_blank(path, text)?;
-    match stream::streamed(path, text, advice) {
+    match stream::collected(path, text, advice) {
         Some(valid) => Ok(valid),
         None => validate(SourceMap::read(path, text)?, path, advice),
     }
@@ -475,15 +495,15 @@ fn validate(
     let raw: RawTop = map.deserialize()?;
     let mut v = Validator::new(map, path.parent().unwrap_or(Path::new("")), advice);
     let (registries, managed_registries) = v.all_registries(path, &raw)?;
-    let mut targets = stream::Targets::with_capacity(raw.targets.len());
-    for i in 0..raw.targets.len() {
-        v.add_target(i, &registries, &mut targets);
-    }
+    let mut names = BTreeSet::new();
+    let targets = (0..raw.targets.len())
+        .filter_map(|i| v.target_at(i, &registries, &mut names))
+        .collect();
     InventoryError::gather(v.problems)?;
     let inventory = Inventory {
         path: path.to_path_buf(),
-        registries,
-        targets: targets.valid,
+        registries: registries.into(),
+        targets,
         managed_registries,
     };
     Ok((inventory, v.warnings))

@@ -5,19 +5,32 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::raw::RawTop;
-use super::{Advice, FileSpec, Inventory, SourceMap, Target, Validator, Warning};
+use super::{Advice, FileSpec, Inventory, Registry, SourceMap, Target, Validator, Warning};
 use crate::yaml::{self, Step};
 
+/// What reading the inventory as a stream hands on, in order.
+#[derive(Debug)]
+pub enum Streamed {
+    /// The inventory without its targets, once, before the first target.
+    Head(Inventory),
+    /// The next valid target.
+    Target(Target),
+}
+
 /// The inventory read as a stream: the registries written before `targets` are
-/// validated first, then each target as it is read, so that a fleet's tree is never
-/// held whole (a target's tree is ten times its typed form). `None` when that does not
-/// give the inventory: any problem (the whole tree then reports every one, in line
-/// order, exactly as it would have), or registries written after the targets.
+/// validated first and handed to `send` as the inventory's head, then each target as
+/// soon as it is read and valid, so that a fleet's tree is never held whole (a target's
+/// tree is ten times its typed form), and a render can work while the rest is read.
+/// Returns the warnings at the end; `None` when the stream does not give the
+/// inventory, and what was sent must be dropped: any problem (the whole tree then
+/// reports every one, in line order, exactly as it would have), registries written
+/// after the targets, no targets, or `send` asking to stop by returning false.
 pub(super) fn streamed(
     path: &Path,
     text: &str,
     advice: Advice,
-) -> Option<(Inventory, Vec<Warning>)> {
+    send: &mut dyn FnMut(Streamed) -> bool,
+) -> Option<Vec<Warning>> {
     let mut stream = yaml::Stream::new(text, yaml::Limits::for_text(text), "targets");
     let Step::Entry(mut node) = stream.read_on().ok()? else {
         // No targets were streamed: the tree is small.
@@ -27,12 +40,22 @@ pub(super) fn streamed(
     let raw: RawTop = prelude.deserialize().ok()?;
     let mut v = Validator::new(prelude, path.parent().unwrap_or(Path::new("")), advice);
     let (registries, managed_registries) = v.all_registries(path, &raw).ok()?;
-    let mut targets = Targets::with_capacity(0);
+    let registries: Arc<[Registry]> = registries.into();
+    let head = Inventory {
+        path: path.to_path_buf(),
+        registries: registries.clone(),
+        targets: Vec::new(),
+        managed_registries,
+    };
+    if !v.problems.is_empty() || !send(Streamed::Head(head)) {
+        return None;
+    }
+    let mut names = BTreeSet::new();
     let mut i = 0;
     loop {
         v.map.focus(format!("targets[{i}]"), node);
-        v.add_target(i, &registries, &mut targets);
-        if !v.problems.is_empty() {
+        let target = v.target_at(i, &registries, &mut names);
+        if !v.problems.is_empty() || !send(Streamed::Target(target?)) {
             return None;
         }
         node = match stream.read_on().ok()? {
@@ -42,34 +65,31 @@ pub(super) fn streamed(
                 let whole: RawTop = SourceMap::new(path, root).deserialize().ok()?;
                 let same = whole.registries.len() == raw.registries.len()
                     && whole.managed_registries == raw.managed_registries;
-                return same.then(|| {
-                    let inventory = Inventory {
-                        path: path.to_path_buf(),
-                        registries,
-                        targets: targets.valid,
-                        managed_registries,
-                    };
-                    (inventory, v.warnings)
-                });
+                return same.then_some(v.warnings);
             }
         };
         i += 1;
     }
 }
 
-/// The targets validated so far, and their names, which must differ.
-pub(super) struct Targets {
-    pub(super) valid: Vec<Target>,
-    pub(super) names: BTreeSet<String>,
-}
-
-impl Targets {
-    pub(super) fn with_capacity(count: usize) -> Targets {
-        Targets {
-            valid: Vec::with_capacity(count),
-            names: BTreeSet::new(),
+/// The inventory the stream gives, held whole; `None` as for [`streamed`].
+pub(super) fn collected(
+    path: &Path,
+    text: &str,
+    advice: Advice,
+) -> Option<(Inventory, Vec<Warning>)> {
+    let mut head = None;
+    let mut targets = Vec::new();
+    let warnings = streamed(path, text, advice, &mut |item| {
+        match item {
+            Streamed::Head(inventory) => head = Some(inventory),
+            Streamed::Target(target) => targets.push(target),
         }
-    }
+        true
+    })?;
+    let mut inventory = head?;
+    inventory.targets = targets;
+    Some((inventory, warnings))
 }
 
 /// The parts of the target validated last, lent to the next one that has the same: a
@@ -130,7 +150,7 @@ mod tests {
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;
             };
-            let streamed = streamed(&path, &text, Advice::All)
+            let streamed = collected(&path, &text, Advice::All)
                 .unwrap_or_else(|| panic!("{} is read as a stream", path.display()));
             let whole = whole(&path, &text).unwrap();
             assert_eq!(
@@ -151,11 +171,11 @@ mod tests {
     fn registries_written_after_the_targets_are_read_whole() {
         let path = Path::new("inv.yaml");
         let text = format!("{TARGETS}{REGISTRY}");
-        assert!(streamed(path, &text, Advice::All).is_none());
+        assert!(collected(path, &text, Advice::All).is_none());
         let (inventory, _) = validate_text(path, &text, Advice::All).unwrap();
         assert_eq!(inventory.targets[0].registries[..], [0]);
         // Written first, they stream.
-        assert!(streamed(path, &format!("{REGISTRY}{TARGETS}"), Advice::All).is_some());
+        assert!(collected(path, &format!("{REGISTRY}{TARGETS}"), Advice::All).is_some());
     }
 
     #[test]
@@ -164,7 +184,7 @@ mod tests {
         let text = format!(
             "{REGISTRY}{TARGETS}  - {{name: b, format: nope}}\n  - {{name: a, format: docker-config}}\nextra: 1\n"
         );
-        assert!(streamed(path, &text, Advice::All).is_none());
+        assert!(collected(path, &text, Advice::All).is_none());
         // The whole tree's reading reports the top-level problem, as it always has.
         let e = validate_text(path, &text, Advice::All).unwrap_err();
         assert_eq!(e.to_string(), whole(path, &text).unwrap_err().to_string());
@@ -191,7 +211,7 @@ mod tests {
             node("b", "core"),
             node("c", "other")
         );
-        let (inventory, _) = streamed(path, &text, Advice::All).unwrap();
+        let (inventory, _) = collected(path, &text, Advice::All).unwrap();
         let [a, b, c] = &inventory.targets[..] else {
             panic!("three targets");
         };

@@ -1,21 +1,25 @@
 //! Validating targets: names, formats with their Butane variant and version, registry selections, remote URLs.
 
-use super::stream::Targets;
 use super::*;
 use crate::{documents, formats};
 
 impl Validator<'_> {
-    /// Validates the target at `targets[i]` into `targets`, or keeps its problem in
-    /// `problems`.
-    pub(super) fn add_target(&mut self, i: usize, registries: &[Registry], targets: &mut Targets) {
+    /// The target at `targets[i]`, valid, or `None` with its problem kept in `problems`.
+    pub(super) fn target_at(
+        &mut self,
+        i: usize,
+        registries: &[Registry],
+        names: &mut BTreeSet<String>,
+    ) -> Option<Target> {
         // An unreadable target's problem is kept already.
-        let Some((t, options)) = self.read_entry(&format!("targets[{i}]")) else {
-            return;
-        };
-        match self.named_target(i, t, options, registries, &mut targets.names) {
-            Ok(target) => targets.valid.push(target),
-            Err(problem) if problem.is_reported() => {}
-            Err(problem) => self.problems.push(problem),
+        let (t, options) = self.read_entry(&format!("targets[{i}]"))?;
+        match self.named_target(i, t, options, registries, names) {
+            Ok(target) => Some(target),
+            Err(problem) if problem.is_reported() => None,
+            Err(problem) => {
+                self.problems.push(problem);
+                None
+            }
         }
     }
 

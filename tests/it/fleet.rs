@@ -257,3 +257,40 @@ fn shared_texts_never_cross_between_different_configs() {
         );
     }
 }
+
+/// A template is an input like the inventory: an earlier target's output that would
+/// replace a later target's template is refused, though targets render as they are read,
+/// and nothing is written.
+#[test]
+fn an_output_never_replaces_a_later_targets_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = crate::support::fixtures().join("custom-template");
+    let template = std::fs::read_to_string(fixture.join("node.bu.j2")).unwrap();
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    std::fs::write(dir.path().join("out/first.bu"), &template).unwrap();
+    std::fs::write(dir.path().join("pw"), "pw\n").unwrap();
+    let node = "format: butane\n    variant: fcos\n    version: 1.4.0\n    files:\n      - {document: docker-config, path: /home/core/.docker/config.json, user: core, group: core}";
+    std::fs::write(
+        dir.path().join("regforge.yaml"),
+        format!(
+            "registries:\n  - {{address: quay.io, username: u, password: {{file: pw}}}}\ntargets:\n  - name: first\n    {node}\n  - name: second\n    template: out/first.bu\n    {node}\n"
+        ),
+    )
+    .unwrap();
+    let out = regforge_in(dir.path(), &["render", "--out-dir", "out"], &[], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .contains("out/first.bu would replace out/first.bu, which this render reads"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/first.bu")).unwrap(),
+        template
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("out")).unwrap().count(),
+        1
+    );
+}
