@@ -8,6 +8,9 @@ use super::raw::RawTop;
 use super::{Advice, FileSpec, Inventory, Registry, SourceMap, Target, Validator, Warning};
 use crate::yaml::{self, Step};
 
+/// The top-level key whose entries are streamed.
+pub(super) const TARGETS: &str = "targets";
+
 /// What reading the inventory as a stream hands on, in order.
 #[derive(Debug)]
 pub enum Streamed {
@@ -25,13 +28,12 @@ pub enum Streamed {
 /// inventory, and what was sent must be dropped: any problem (the whole tree then
 /// reports every one, in line order, exactly as it would have), registries written
 /// after the targets, no targets, or `send` asking to stop by returning false.
-pub(super) fn streamed(
+pub(super) fn streamed<I: Iterator<Item = char>>(
     path: &Path,
-    text: &str,
+    mut stream: yaml::Stream<'_, I>,
     advice: Advice,
     send: &mut dyn FnMut(Streamed) -> bool,
 ) -> Option<Vec<Warning>> {
-    let mut stream = yaml::Stream::new(text, yaml::Limits::for_text(text), "targets");
     let Step::Entry(mut node) = stream.read_on().ok()? else {
         // No targets were streamed: the tree is small.
         return None;
@@ -80,7 +82,8 @@ pub(super) fn collected(
 ) -> Option<(Inventory, Vec<Warning>)> {
     let mut head = None;
     let mut targets = Vec::new();
-    let warnings = streamed(path, text, advice, &mut |item| {
+    let stream = yaml::Stream::new(text, yaml::Limits::for_text(text), TARGETS);
+    let warnings = streamed(path, stream, advice, &mut |item| {
         match item {
             Streamed::Head(inventory) => head = Some(inventory),
             Streamed::Target(target) => targets.push(target),
@@ -162,6 +165,40 @@ mod tests {
             read += 1;
         }
         assert!(read >= 9, "{read} fixtures");
+    }
+
+    #[test]
+    fn every_fixture_streams_from_its_file_as_from_its_text() {
+        for dir in std::fs::read_dir("fixtures").unwrap() {
+            let path = dir.unwrap().path().join("regforge.yaml");
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let mut sent = Vec::new();
+            let warnings = crate::inventory::stream(&path, Advice::All, &mut |item| {
+                sent.push(format!("{item:?}"));
+                true
+            });
+            let (whole, whole_warnings) = collected(&path, &text, Advice::All).unwrap();
+            let head = Inventory {
+                targets: Vec::new(),
+                ..whole
+            };
+            assert_eq!(
+                sent[0],
+                format!("{:?}", Streamed::Head(head)),
+                "{}",
+                path.display()
+            );
+            assert_eq!(sent.len(), 1 + whole.targets.len());
+            for (sent, target) in sent[1..].iter().zip(&whole.targets) {
+                assert_eq!(*sent, format!("Target({target:?})"));
+            }
+            assert_eq!(
+                format!("{warnings:?}"),
+                format!("{:?}", Some(whole_warnings))
+            );
+        }
     }
 
     const REGISTRY: &str = "registries:\n  - {address: quay.io, username: u, password: {env: P}}\n";

@@ -1,10 +1,12 @@
 //! YAML: the positioned tree the inventory is read into once, serde over that tree, and the scalar emitters templates use.
 
+mod chars;
 mod de;
 mod emit;
 mod schema;
 mod tree;
 
+pub use chars::{LineChars, ReadFailure};
 pub use de::{DeError, from_node, from_node_except};
 pub use emit::{double_quoted, is_literal_safe, scalar};
 pub use schema::{Scalar, Style};

@@ -62,9 +62,14 @@ impl Limits {
     /// only anchors and aliases can reach the node bound. A million nodes is
     /// about a hundred megabytes of tree.
     pub fn for_text(text: &str) -> Limits {
+        Limits::for_length(text.len())
+    }
+
+    /// The bounds for a text of `bytes` bytes.
+    pub fn for_length(bytes: usize) -> Limits {
         Limits {
             max_depth: 64,
-            max_nodes: 1_000_000.max(2 * text.len()),
+            max_nodes: 1_000_000.max(2 * bytes),
         }
     }
 }
@@ -107,8 +112,8 @@ pub enum Step {
 /// reader holds one at a time. An error here is not final: reading the text whole
 /// with [`parse`] corrects what yaml-rust2 reads otherwise than YAML (a tab after a `:`)
 /// and locates the rest.
-pub struct Stream<'t> {
-    builder: Builder<'t>,
+pub struct Stream<'t, I: Iterator<Item = char> = Chars<'t>> {
+    builder: Builder<'t, I>,
 }
 
 impl<'t> Stream<'t> {
@@ -118,7 +123,21 @@ impl<'t> Stream<'t> {
         builder.streamed = Some(key);
         Stream { builder }
     }
+}
 
+impl<I: Iterator<Item = char>> Stream<'static, I> {
+    /// A stream over characters read as it goes (`LineChars`), the text never held
+    /// whole. A block scalar that ends a collection stops it with an error: whether it
+    /// runs into the end of the text, which yaml-rust2 reads otherwise than YAML, takes
+    /// the text to tell.
+    pub fn from_chars(chars: I, limits: Limits, key: &'static str) -> Stream<'static, I> {
+        let mut builder = Builder::with_parser(Parser::new(chars), None, limits);
+        builder.streamed = Some(key);
+        Stream { builder }
+    }
+}
+
+impl<I: Iterator<Item = char>> Stream<'_, I> {
     pub fn read_on(&mut self) -> Result<Step, ParseError> {
         self.builder.step().map_err(|stop| match stop {
             Stop::Failed(e) | Stop::FlowOverflow(e, _) | Stop::TabAfterColon(e) => e,
@@ -338,9 +357,10 @@ enum Items {
     Mapping(Vec<(Node, Node)>, Option<Node>),
 }
 
-struct Builder<'t> {
-    parser: Parser<Chars<'t>>,
-    text: &'t str,
+struct Builder<'t, I: Iterator<Item = char> = Chars<'t>> {
+    parser: Parser<I>,
+    /// The whole text, unless it is read as it goes (`Stream::from_chars`).
+    text: Option<&'t str>,
     /// Made when a mark must be turned into a byte offset.
     lines: Option<Lines>,
     /// The byte ranges of quoted and block scalars, in text order, when
@@ -358,8 +378,14 @@ struct Builder<'t> {
 
 impl<'t> Builder<'t> {
     fn new(text: &'t str, limits: Limits) -> Builder<'t> {
+        Builder::with_parser(Parser::new_from_str(text), Some(text), limits)
+    }
+}
+
+impl<'t, I: Iterator<Item = char>> Builder<'t, I> {
+    fn with_parser(parser: Parser<I>, text: Option<&'t str>, limits: Limits) -> Builder<'t, I> {
         Builder {
-            parser: Parser::new_from_str(text),
+            parser,
             text,
             lines: None,
             scalar_spans: None,
@@ -427,7 +453,7 @@ impl<'t> Builder<'t> {
                     return Ok(Step::End(root.filter(|node| !is_implicit_null(node))));
                 }
                 Event::DocumentStart if self.documents > 0 => {
-                    let mark = line_start(self.text, marker);
+                    let mark = self.text.map_or(mark, |text| line_start(text, marker));
                     return Err(error(mark, "the inventory is one YAML document").into());
                 }
                 Event::DocumentStart => {
@@ -562,21 +588,36 @@ impl<'t> Builder<'t> {
     /// into the end, so only the text there is looked at. `marker` is the
     /// scalar's first content character, or its `|` or `>` if it has none.
     fn block_scalar_end(&mut self, text: &mut String, marker: Marker) -> Result<(), Stop> {
-        if self.next_offset()? != self.text.len() {
+        let Some(whole) = self.text else {
+            // Read as it goes: content after it means it does not run into the end.
+            let (next, _) = self.parser.peek().map_err(scan_stop)?;
+            return match next {
+                Event::Scalar(..)
+                | Event::Alias(_)
+                | Event::SequenceStart(..)
+                | Event::MappingStart(..) => Ok(()),
+                _ => Err(error(
+                    Mark::from(marker),
+                    "a block scalar that ends a collection is read with the whole text",
+                )
+                .into()),
+            };
+        };
+        if self.next_offset()? != whole.len() {
             return Ok(());
         }
-        let from_marker = &self.text[self.offset(marker)..];
+        let from_marker = &whole[self.offset(marker)..];
         if text.bytes().all(|b| b == b'\n')
             && let Some(blank) = contentless_block_text(from_marker)
         {
             *text = blank;
             return Ok(());
         }
-        if text.ends_with('\n') && !self.text.ends_with(['\n', '\r']) {
+        if text.ends_with('\n') && !whole.ends_with(['\n', '\r']) {
             // yaml-rust2 adds the break when the last line is the
             // scalar's: indented as far as its content (a comment less
             // indented ends the scalar on a line break of its own).
-            let last_line = self.text.rsplit(['\n', '\r']).next().unwrap_or_default();
+            let last_line = whole.rsplit(['\n', '\r']).next().unwrap_or_default();
             let indent = marker.col();
             let spaces = last_line.bytes().take_while(|&b| b == b' ').count();
             if spaces >= indent && last_line.chars().count() >= indent.max(1) {
@@ -594,7 +635,7 @@ impl<'t> Builder<'t> {
             TScalarStyle::DoubleQuoted => '"',
             _ => return self.next_offset(),
         };
-        let mut chars = self.text[start..].char_indices().skip(1).peekable();
+        let mut chars = self.whole()[start..].char_indices().skip(1).peekable();
         while let Some((at, c)) = chars.next() {
             // `\"` in double quotes and `''` in single quotes are text.
             let escaped = match c {
@@ -611,6 +652,13 @@ impl<'t> Builder<'t> {
         self.next_offset()
     }
 
+    /// The whole text: only a builder given it measures offsets in it (quoted and block
+    /// scalars for [`respaced`], block scalars that may run into the end).
+    fn whole(&self) -> &'t str {
+        self.text
+            .expect("offsets are measured in a text read whole")
+    }
+
     /// Where the next event starts, as a byte offset.
     fn next_offset(&mut self) -> Result<usize, Stop> {
         let (_, next) = self.parser.peek().map_err(scan_stop)?;
@@ -619,7 +667,7 @@ impl<'t> Builder<'t> {
     }
 
     fn offset(&mut self, marker: Marker) -> usize {
-        let text = self.text;
+        let text = self.whole();
         self.lines
             .get_or_insert_with(|| Lines::new(text))
             .offset(text, marker)
@@ -950,6 +998,31 @@ mod tests {
         let streamed = end.unwrap_err();
         assert_eq!(streamed.path, "list[1]");
         assert_eq!(streamed, whole);
+    }
+
+    #[test]
+    fn characters_read_as_they_go_stream_as_the_text_does() {
+        let text = "\u{feff}before: |\n  kept\nlist:\n  - {k: v}\n  - key: >\n      folded\n    next: 1\nafter: [x]\n";
+        let read = |text: &str| {
+            let (chars, _) = crate::yaml::LineChars::new(text.as_bytes(), 1 << 20);
+            let mut stream = Stream::from_chars(chars, Limits::for_text(text), "list");
+            let mut steps = Vec::new();
+            loop {
+                match stream.read_on() {
+                    Ok(Step::End(root)) => return Ok((steps, root)),
+                    Ok(Step::Entry(node)) => steps.push(node),
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        let (entries, root) = read(text).unwrap();
+        let (whole, _, whole_root) = streamed(text);
+        assert_eq!(entries, whole);
+        assert_eq!(root, whole_root.unwrap());
+        // Whether a block scalar that ends a collection runs into the end of the text
+        // takes the text to tell.
+        let e = read("list:\n  - key: |\n      x\n").unwrap_err();
+        assert!(e.message.contains("whole text"), "{e}");
     }
 
     #[test]
