@@ -59,7 +59,9 @@ fn render_received(
     }
     let mut resolver = Resolver::new(&head, env);
     let template_env = render::environment();
-    let shared = Shared::default();
+    // Only worth keeping from the second target on: a lone target would hold its
+    // documents twice (a 5 MB secret's config is 20 MB).
+    let mut shared = None;
     for item in received {
         let Streamed::Target(target) = item else {
             unreachable!("the head comes once, first")
@@ -68,7 +70,14 @@ fn render_received(
             return false;
         }
         let registries = picked(&resolver.cache, &target.registries);
-        let rendered = render_target(&target, &registries, &template_env, Some(&shared), options);
+        let rendered = render_target(
+            &target,
+            &registries,
+            &template_env,
+            shared.as_ref(),
+            options,
+        );
+        shared.get_or_insert_with(Shared::default);
         options.progress.tick();
         if rendered.and_then(|r| stage.add(&target, r)).is_err() {
             return false;
