@@ -17,8 +17,7 @@ impl Validator<'_> {
                 "a provisioning target places at least one file",
             );
         }
-        let mut paths = BTreeSet::new();
-        let mut out = Vec::with_capacity(count);
+        let mut out: Vec<FileSpec> = Vec::with_capacity(count);
         let mut failed = false;
         for j in 0..count {
             let fat = format!("{at}.files[{j}]");
@@ -34,7 +33,8 @@ impl Validator<'_> {
                     continue;
                 }
             };
-            if !paths.insert(spec.path.clone()) {
+            // A target places a handful of files: looked for one by one.
+            if out.iter().any(|placed| placed.path == spec.path) {
                 return self.error(
                     &format!("{fat}.path"),
                     format!("{} is placed twice in this target", spec.path),
@@ -66,7 +66,7 @@ impl Validator<'_> {
             Ok(kind) => self.document_spec(at, kind, options, None)?,
             Err(msg) => return self.error(&format!("{at}.document"), msg),
         };
-        let path_field = format!("{at}.path");
+        let path_field = || format!("{at}.path");
         let path = match (f.path, document.kind().default_path()) {
             (Some(path), _) => path,
             (None, Some(standard)) => standard.to_string(),
@@ -82,7 +82,7 @@ impl Validator<'_> {
         };
         if !path.starts_with('/') {
             return self.error(
-                &path_field,
+                &path_field(),
                 format!("`{path}` is relative; a file on the node needs an absolute path"),
             );
         }
@@ -91,7 +91,7 @@ impl Validator<'_> {
             || path.contains("//")
         {
             return self.error(
-                &path_field,
+                &path_field(),
                 "write a normalised absolute file path, without `.`, `..`, `//` or a trailing `/`",
             );
         }
@@ -110,7 +110,7 @@ impl Validator<'_> {
         if f.user.is_none() && path.starts_with("/home/") {
             self.warn(
                 Rule::HomeWithoutUser,
-                &path_field,
+                &path_field(),
                 "the file is under /home but has no `user`, so it will belong to root",
             );
         }
@@ -155,14 +155,14 @@ impl Validator<'_> {
         format: TargetFormat,
         has_remote: bool,
     ) -> Result<Delivery, InventoryError> {
-        let field = format!("{at}.delivery");
+        let field = || format!("{at}.delivery");
         let delivery = match raw.unwrap_or("inline") {
             "inline" => Delivery::Inline,
             "remote" => Delivery::Remote,
             "local" => Delivery::Local,
             other => {
                 return self.error(
-                    &field,
+                    &field(),
                     format!("unknown delivery `{other}`; accepted: inline, remote, local"),
                 );
             }
@@ -170,11 +170,11 @@ impl Validator<'_> {
         if let TargetFormat::Config(config) = format
             && let Some(why) = config.format.refuses(delivery)
         {
-            return self.error(&field, why);
+            return self.error(&field(), why);
         }
         match (delivery, format) {
             (Delivery::Remote, _) if !has_remote => self.error(
-                &field,
+                &field(),
                 "remote delivery needs the target's `remote.url`, the folder URL where the artifacts will be hosted",
             ),
             _ => Ok(delivery),

@@ -191,12 +191,17 @@ impl Validator<'_> {
         selected: &[usize],
         registries: &[Registry],
     ) -> Result<(), InventoryError> {
-        let own = document.map(|d| (format!("{at}.format"), d.kind()));
+        // Each field named only when something is said of it.
+        let own = document.map(|d| (None, d.kind()));
         let placed = files
             .iter()
             .enumerate()
-            .map(|(j, f)| (format!("{at}.files[{j}].document"), f.document.kind()));
-        for (field, kind) in own.into_iter().chain(placed) {
+            .map(|(j, f)| (Some(j), f.document.kind()));
+        for (file, kind) in own.into_iter().chain(placed) {
+            let field = || match file {
+                None => format!("{at}.format"),
+                Some(j) => format!("{at}.files[{j}].document"),
+            };
             for &i in selected {
                 let r = &registries[i];
                 if let Some(login) = &r.login
@@ -204,12 +209,12 @@ impl Validator<'_> {
                     && !(login.has_token()
                         && documents::token_instead(kind, &r.address, login.kind()))
                 {
-                    return self.error(&field, format!("{kind}: {why}"));
+                    return self.error(&field(), format!("{kind}: {why}"));
                 }
                 if let Some(warning) = documents::left_out(kind, &r.address, &r.parts())
                     && self.left_out.insert((kind.name(), i))
                 {
-                    self.warn(Rule::LeftOut, &field, warning);
+                    self.warn(Rule::LeftOut, &field(), warning);
                 }
             }
         }

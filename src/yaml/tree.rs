@@ -828,23 +828,38 @@ fn line_start(text: &str, marker: Marker) -> Mark {
     }
 }
 
+/// Mappings up to this size are checked pairwise: cheaper than hashing their keys, and an
+/// inventory is a great many small mappings.
+const PAIRWISE_KEYS: usize = 16;
+
 fn check_duplicates(entries: &[(Node, Node)]) -> Result<(), ParseError> {
+    if entries.len() <= PAIRWISE_KEYS {
+        for (at, (key, _)) in entries.iter().enumerate() {
+            let Some(text) = key.as_str() else { continue };
+            if let Some((first, _)) = entries[..at].iter().find(|(k, _)| k.as_str() == Some(text)) {
+                return Err(duplicate(key, text, first.mark));
+            }
+        }
+        return Ok(());
+    }
     let mut seen: HashMap<&str, Mark> = HashMap::with_capacity(entries.len());
     for (key, _) in entries {
         let Some(text) = key.as_str() else { continue };
         match seen.entry(text) {
-            Entry::Occupied(first) => {
-                return Err(error(
-                    key.mark,
-                    format!("duplicate key `{text}`, first at line {}", first.get().line),
-                ));
-            }
+            Entry::Occupied(first) => return Err(duplicate(key, text, *first.get())),
             Entry::Vacant(slot) => {
                 slot.insert(key.mark);
             }
         }
     }
     Ok(())
+}
+
+fn duplicate(key: &Node, text: &str, first: Mark) -> ParseError {
+    error(
+        key.mark,
+        format!("duplicate key `{text}`, first at line {}", first.line),
+    )
 }
 
 fn scan_stop(scan: ScanError) -> Stop {
@@ -1023,6 +1038,20 @@ mod tests {
         // takes the text to tell.
         let e = read("list:\n  - key: |\n      x\n").unwrap_err();
         assert!(e.message.contains("whole text"), "{e}");
+    }
+
+    #[test]
+    fn a_duplicate_key_is_named_at_its_second_place_in_small_and_large_mappings() {
+        for size in [3, PAIRWISE_KEYS + 5] {
+            let mut text: String = (0..size).map(|k| format!("k{k}: 1\n")).collect();
+            text.push_str("k1: 2\nk2: 3\n");
+            let e = parse(&text, Limits::for_text(&text)).unwrap_err();
+            assert_eq!(
+                e.message, "duplicate key `k1`, first at line 2",
+                "{size} keys"
+            );
+            assert_eq!(e.mark.line as usize, size + 1, "{size} keys");
+        }
     }
 
     #[test]
