@@ -252,7 +252,8 @@ fn write_documents(
 
 /// `render --out-dir` of every target, each rendered and staged as soon as it is read
 /// (`pipeline::render_streamed`), committed once all are: how many files were written.
-/// `None` when it must be done the whole way, which then reports any problem.
+/// `None` when it must be done the whole way, which then reports the inventory's
+/// problems; the writer, dropped on a failure, leaves the folder as it was.
 fn render_fleet(
     inventory: &Path,
     out_dir: &Path,
@@ -267,19 +268,20 @@ fn render_fleet(
         out_dir,
         writer: None,
     };
-    let warnings = crate::pipeline::render_streamed(
+    let streamed = crate::pipeline::render_streamed(
         inventory,
         inventory::Advice::Shown,
         env,
         &options,
         &mut staging,
     );
-    let (Some(warnings), Some(writer)) = (warnings, staging.writer) else {
+    let (Some((warnings, rendered)), Some(writer)) = (streamed, staging.writer) else {
         return Ok(None);
     };
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }
+    rendered?;
     Ok(Some(writer.commit()?))
 }
 

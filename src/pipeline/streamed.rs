@@ -19,55 +19,68 @@ pub trait Stage {
 /// Renders every target of the inventory at `path` as soon as it is read and valid,
 /// handing each to `stage`: parsing, most of a fleet's work, runs beside rendering and
 /// writing, and no more than a batch of targets is held. Returns the inventory's
-/// warnings; `None` when the render must be done the whole way instead (`load`, then
-/// `render_each`), and what `stage` got dropped: when the inventory does not stream
-/// (`inventory::stream`), and on any error, so that the whole way reports exactly the
-/// problem it always has, in its order (a validation problem before a secret, a secret
-/// before a render). A failing render thus resolves its secrets twice.
+/// warnings and how the render went; `None` when the inventory does not stream
+/// (`inventory::stream`) or has a problem, and the render must be done the whole way
+/// instead (`load`, then `render_each`), which reports every problem: what `stage` got
+/// is then to be dropped. A failing secret, render or write is reported as the whole
+/// way would, once the inventory is known to be valid: the first secret that fails,
+/// else the first render or write, and each secret is resolved once.
 pub fn render_streamed(
     path: &Path,
     advice: Advice,
     env: EnvLookup,
     options: &render::Options,
     stage: &mut dyn Stage,
-) -> Option<Vec<Warning>> {
+) -> Option<(Vec<Warning>, Result<(), Error>)> {
     std::thread::scope(|scope| {
         // Bounded: a reader ahead of rendering waits instead of holding the fleet.
         let (send, received) = sync_channel(BATCH);
         let reader = scope
             .spawn(move || inventory::stream(path, advice, &mut |item| send.send(item).is_ok()));
-        // Dropping what is left unreceived stops the reader at its next target.
         let rendered = render_received(received, env, options, stage);
-        let warnings = reader.join().expect("reading the inventory does not panic");
-        rendered.then_some(warnings?)
+        let warnings = reader
+            .join()
+            .expect("reading the inventory does not panic")?;
+        Some((warnings, rendered))
     })
 }
 
-/// Renders and stages what the reader sends until it ends; false on the first error.
+/// Renders and stages what the reader sends until it ends. After a failure it goes on
+/// receiving, so that the reader validates every target: a problem there is reported
+/// first, by the whole way. After a render or write failure the secrets of the targets
+/// after are still resolved, since a failing secret is reported before it.
 fn render_received(
     received: Receiver<Streamed>,
     env: EnvLookup,
     options: &render::Options,
     stage: &mut dyn Stage,
-) -> bool {
+) -> Result<(), Error> {
     let Ok(Streamed::Head(head)) = received.recv() else {
         // The reader stopped before its first target: its outcome says why.
-        return true;
+        return Ok(());
     };
-    if stage.begin(&head).is_err() {
-        return false;
-    }
+    // Dropping the receiver stops the reader at its next target.
+    stage.begin(&head)?;
     let mut resolver = Resolver::new(&head, env);
     let template_env = render::environment();
     // Only worth keeping from the second target on: a lone target would hold its
     // documents twice (a 5 MB secret's config is 20 MB).
     let mut shared = None;
+    let mut failed: Option<Error> = None;
+    let mut secret_failed = false;
     for item in received {
         let Streamed::Target(target) = item else {
             unreachable!("the head comes once, first")
         };
-        if resolver.resolve(&target.registries).is_err() {
-            return false;
+        if secret_failed {
+            continue;
+        }
+        if let Err(e) = resolver.resolve(&target.registries) {
+            (failed, secret_failed) = (Some(e.into()), true);
+            continue;
+        }
+        if failed.is_some() {
+            continue;
         }
         let registries = picked(&resolver.cache, &target.registries);
         let rendered = render_target(
@@ -79,9 +92,9 @@ fn render_received(
         );
         shared.get_or_insert_with(Shared::default);
         options.progress.tick();
-        if rendered.and_then(|r| stage.add(&target, r)).is_err() {
-            return false;
+        if let Err(e) = rendered.and_then(|r| stage.add(&target, r)) {
+            failed = Some(e);
         }
     }
-    true
+    failed.map_or(Ok(()), Err)
 }

@@ -382,3 +382,53 @@ fn a_known_secret_on_a_failing_programs_stderr_is_hidden() {
     );
     assert!(!stderr.contains("known-pw-5150"), "{stderr}");
 }
+
+/// A fleet's render resolves secrets while it reads the inventory; when it fails, each
+/// program still ran once, the error is the one the whole reading gives (the first
+/// failing secret before any failed render), and nothing is written.
+#[test]
+fn a_failing_fleet_render_runs_each_program_once() {
+    let dir = tempfile::tempdir().unwrap();
+    script(
+        dir.path(),
+        "vault",
+        "echo \"run $1\" >> \"$(dirname \"$0\")/runs\"\n[ \"$1\" = bad ] && { echo nope >&2; exit 3; }\necho \"pw-for-$1\"",
+    );
+    let registries = "registries:\n  - {address: quay.io, username: a, password: {exec: [./vault, good]}}\n  - {address: ghcr.io, username: b, password: {exec: [./vault, bad]}}\n";
+    let node = |name: &str, registry: &str, template: &str| {
+        format!(
+            "  - {{name: {name}, format: butane, variant: fcos, version: 1.4.0, registries: [{registry}],{template} files: [{{document: docker-config, path: /home/core/.docker/config.json, user: core, group: core}}]}}\n"
+        )
+    };
+    let render = |targets: &str| {
+        std::fs::write(
+            dir.path().join("regforge.yaml"),
+            format!("{registries}targets:\n{targets}"),
+        )
+        .unwrap();
+        let _ = std::fs::remove_file(dir.path().join("runs"));
+        let out = regforge_in(dir.path(), &["render", "--out-dir", "out"], &[], None);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(!dir.path().join("out").exists(), "nothing is written");
+        let runs = std::fs::read_to_string(dir.path().join("runs")).unwrap_or_default();
+        (text(&out.stderr), runs)
+    };
+    // A render fails first, a secret after it: the secret is reported.
+    let (stderr, runs) = render(&format!(
+        "{}{}{}",
+        node("a", "quay.io", ""),
+        node("b", "quay.io", " template: missing.j2,"),
+        node("c", "ghcr.io", "")
+    ));
+    assert!(stderr.contains("registries[1].password"), "{stderr}");
+    assert!(stderr.contains("nope"), "{stderr}");
+    assert_eq!(runs, "run good\nrun bad\n");
+    // Without the failing secret, the render's failure is reported.
+    let (stderr, runs) = render(&format!(
+        "{}{}",
+        node("a", "quay.io", ""),
+        node("b", "quay.io", " template: missing.j2,")
+    ));
+    assert!(stderr.contains("cannot read template"), "{stderr}");
+    assert_eq!(runs, "run good\n");
+}
