@@ -294,3 +294,37 @@ fn an_output_never_replaces_a_later_targets_template() {
         1
     );
 }
+
+/// Whatever the layout, a render gives the same files: registries written after the
+/// targets, and a block scalar that ends a target (which the file read a line at a time
+/// cannot place), are read whole instead of as a stream.
+#[test]
+fn every_layout_of_an_inventory_renders_the_same_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pw"), "pw\n").unwrap();
+    let registries = "registries:\n  - {address: quay.io, username: u, password: {file: pw}}\n";
+    let targets = "targets:\n  - {name: config, format: docker-config}\n  - {name: auth, format: containers-auth}\n";
+    let block = "targets:\n  - format: docker-config\n    name: >-\n      config\n  - {name: auth, format: containers-auth}\n";
+    let mut trees = Vec::new();
+    for (i, inventory) in [
+        format!("{registries}{targets}"),
+        format!("{targets}{registries}"),
+        format!("{registries}{block}"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        std::fs::write(dir.path().join("regforge.yaml"), inventory).unwrap();
+        let out = format!("out{i}");
+        let result = regforge_in(dir.path(), &["render", "--out-dir", &out], &[], None);
+        assert!(
+            result.status.success(),
+            "{inventory}\n{}",
+            text(&result.stderr)
+        );
+        trees.push(read_tree(&dir.path().join(&out)));
+    }
+    assert_eq!(trees[0].len(), 2);
+    assert_eq!(trees[0], trees[1]);
+    assert_eq!(trees[0], trees[2]);
+}
