@@ -10,6 +10,7 @@ use crate::documents::{self, Document, DocumentKind};
 use crate::inventory::{self, Inventory};
 use crate::model::Sha512Hash;
 use crate::output::redact::Redactor;
+use crate::pipeline::StreamedRender;
 use crate::{Error, fsio, output, terraform};
 
 /// Runs the command and maps the outcome to the exit status: 0 done, 1 failed. (Exit 2,
@@ -56,10 +57,16 @@ fn execute(cli: Cli, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), Error
         } => {
             // A terminal's progress bar needs the number of targets before the first
             // renders: there the inventory is read whole first.
-            if !check
-                && !stdout
-                && targets.is_empty()
-                && (quiet || !std::io::stderr().is_terminal())
+            let streams =
+                !stdout && targets.is_empty() && (quiet || !std::io::stderr().is_terminal());
+            if streams
+                && check
+                && let Some(checked) = check_fleet(&cli.inventory, &out_dir, pretty, env)
+            {
+                return checked;
+            }
+            if streams
+                && !check
                 && let Some(written) = render_fleet(&cli.inventory, &out_dir, pretty, env)?
             {
                 if !quiet {
@@ -275,14 +282,68 @@ fn render_fleet(
         &options,
         &mut staging,
     );
-    let (Some((warnings, rendered)), Some(writer)) = (streamed, staging.writer) else {
+    let (Some(streamed), Some(writer)) = (streamed, staging.writer) else {
         return Ok(None);
     };
+    let StreamedRender {
+        warnings, outcome, ..
+    } = streamed;
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }
-    rendered?;
+    outcome?;
     Ok(Some(writer.commit()?))
+}
+
+/// `render --check` of every target, each compared as soon as it is rendered
+/// (`pipeline::render_streamed`), so that only what differs is held. `None` when it
+/// must be done the whole way, which then reports the inventory's problems.
+fn check_fleet(
+    inventory: &Path,
+    out_dir: &Path,
+    pretty: bool,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Option<Result<(), Error>> {
+    let options = crate::render::Options {
+        pretty,
+        ..Default::default()
+    };
+    let mut comparing = Comparing(output::check::Comparison::new(out_dir));
+    let streamed = crate::pipeline::render_streamed(
+        inventory,
+        inventory::Advice::Shown,
+        env,
+        &options,
+        &mut comparing,
+    )?;
+    for warning in &streamed.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let checked = streamed.outcome.and_then(|()| {
+        let redactor = redactor_for(&streamed.credentials);
+        show_report(out_dir, comparing.0.finish(true, &redactor)?)
+    });
+    Some(checked)
+}
+
+/// Compares a streamed render's files with the output folder as they come.
+struct Comparing<'a>(output::check::Comparison<'a>);
+
+impl crate::pipeline::Stage for Comparing<'_> {
+    fn begin(&mut self, _: &Inventory) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn add(
+        &mut self,
+        _: &inventory::Target,
+        rendered: crate::pipeline::RenderedTarget,
+    ) -> Result<(), Error> {
+        for file in rendered.into_outputs() {
+            self.0.add(file.path, file.bytes)?;
+        }
+        Ok(())
+    }
 }
 
 /// Stages a streamed render's files under the output folder; nothing is in place until
@@ -333,16 +394,26 @@ fn check_tree(
     options: &crate::render::Options,
 ) -> Result<(), Error> {
     let rendering = crate::pipeline::render_with(inventory, targets, env, options)?;
-    let credentials = &rendering.credentials;
-    let redactor = Redactor::new(
+    let redactor = redactor_for(&rendering.credentials);
+    let files = tree(rendering.targets);
+    // Named targets: other targets' files are expected in the folder, so extras are not judged.
+    let report = output::check::compare(out_dir, files, targets.is_empty(), &redactor)?;
+    show_report(out_dir, report)
+}
+
+/// What hides the secrets of `credentials` in a diff.
+fn redactor_for(credentials: &[crate::credentials::RegistryCredential]) -> Redactor {
+    Redactor::new(
         credentials.iter().flat_map(|c| c.secrets()),
         credentials
             .iter()
             .filter_map(|c| c.credential.as_ref()?.username()),
-    );
-    let files = tree(rendering.targets);
-    // Named targets: other targets' files are expected in the folder, so extras are not judged.
-    let report = output::check::compare(out_dir, &files, targets.is_empty(), &redactor)?;
+    )
+}
+
+/// A `--check` report: a line on stderr when nothing drifted; else the diff on stdout
+/// and a drift error, exit 1.
+fn show_report(out_dir: &Path, report: output::check::Report) -> Result<(), Error> {
     if report.drifted == 0 {
         eprintln!(
             "{} is up to date: {} file(s) match",

@@ -513,7 +513,7 @@ fn resolve_tls(files: &TlsFiles, base: &Path) -> Result<Tls, CredentialError> {
 mod redaction;
 mod streamed;
 
-pub use streamed::{Stage, render_streamed};
+pub use streamed::{Stage, StreamedRender, render_streamed};
 
 #[cfg(test)]
 mod tests {

@@ -28,36 +28,89 @@ pub struct Report {
 /// `.`, such as `.gitignore`, are never reported: regforge never writes such names).
 pub fn compare(
     out_dir: &Path,
-    files: &[OutputFile],
+    files: Vec<OutputFile>,
     extras: bool,
     redactor: &Redactor,
 ) -> Result<Report, IoError> {
-    let mut entries: BTreeMap<PathBuf, Entry> = BTreeMap::new();
-    let mut links = Links::new(out_dir);
+    let mut comparison = Comparison::new(out_dir);
     for file in files {
+        comparison.add(file.path, file.bytes)?;
+    }
+    comparison.finish(extras, redactor)
+}
+
+/// A comparison fed one rendered file at a time, as a streamed render makes them: a
+/// file the folder holds unchanged is compared at once and its bytes dropped, so only
+/// what differs is held until the diff.
+pub struct Comparison<'a> {
+    out_dir: &'a Path,
+    entries: BTreeMap<PathBuf, Entry>,
+    links: Links<'a>,
+}
+
+impl<'a> Comparison<'a> {
+    pub fn new(out_dir: &'a Path) -> Comparison<'a> {
+        Comparison {
+            out_dir,
+            entries: BTreeMap::new(),
+            links: Links::new(out_dir),
+        }
+    }
+
+    /// Compares one rendered file; a path given again (an artifact targets share) is
+    /// compared once.
+    pub fn add(&mut self, path: PathBuf, bytes: Vec<u8>) -> Result<(), IoError> {
         // A link is never followed: it could show anything (/proc/self/environ) in the
         // diff, and render would not write through it either.
-        if let Some(link) = links.within(&file.path) {
-            entries.insert(link, Entry::Link);
-            continue;
+        if let Some(link) = self.links.within(&path) {
+            self.entries.insert(link, Entry::Link);
+            return Ok(());
         }
-        let at = out_dir.join(&file.path);
-        let entry = match on_disk(&at, &file.bytes) {
+        if self.entries.contains_key(&path) {
+            return Ok(());
+        }
+        let at = self.out_dir.join(&path);
+        let entry = match on_disk(&at, &bytes) {
             Ok(OnDisk::Same) => Entry::Same,
-            Ok(OnDisk::Differs(bytes)) => Entry::Rendered(Some(bytes), &file.bytes),
-            Err(e) if e.kind() == ErrorKind::NotFound => Entry::Rendered(None, &file.bytes),
+            Ok(OnDisk::Differs(old)) => Entry::Rendered(Some(old), bytes),
+            Err(e) if e.kind() == ErrorKind::NotFound => Entry::Rendered(None, bytes),
             Err(e) => return Err(read_error(&at, &e)),
         };
-        entries.insert(file.path.clone(), entry);
+        self.entries.insert(path, entry);
+        Ok(())
     }
-    if extras {
-        for path in list(out_dir)? {
-            entries.entry(path).or_insert(Entry::Extra);
+
+    /// The report: each file that differs as a redacted diff, with the extras when
+    /// `extras` and any temporary files left by a killed render.
+    pub fn finish(self, extras: bool, redactor: &Redactor) -> Result<Report, IoError> {
+        let Comparison {
+            out_dir,
+            mut entries,
+            ..
+        } = self;
+        let compared = entries
+            .values()
+            .filter(|e| matches!(e, Entry::Same | Entry::Rendered(..)))
+            .count();
+        if extras {
+            for path in list(out_dir)? {
+                entries.entry(path).or_insert(Entry::Extra);
+            }
         }
+        for path in temp_files(out_dir)? {
+            entries.insert(path, Entry::Temp);
+        }
+        Ok(diffs(out_dir, entries, compared, redactor))
     }
-    for path in temp_files(out_dir)? {
-        entries.insert(path, Entry::Temp);
-    }
+}
+
+/// The report of `entries`, each diffed on its own.
+fn diffs(
+    out_dir: &Path,
+    entries: BTreeMap<PathBuf, Entry>,
+    compared: usize,
+    redactor: &Redactor,
+) -> Report {
     // Each file's diff is made on its own: after a password rotation every file of a
     // fleet drifts, and diffing and redacting them all is worth every core.
     let entries: Vec<(PathBuf, Entry)> = entries.into_iter().collect();
@@ -81,11 +134,11 @@ pub fn compare(
     } else {
         diff_all(&entries)
     };
-    Ok(Report {
-        compared: files.len(),
+    Report {
+        compared,
         drifted: diffs.len(),
         diff: diffs.concat(),
-    })
+    }
 }
 
 /// What a file on disk holds, against its rendered bytes.
@@ -171,11 +224,11 @@ fn drift(out_dir: &Path, path: &Path, entry: &Entry, redactor: &Redactor) -> Opt
     Some(diff)
 }
 
-enum Entry<'a> {
+enum Entry {
     /// A rendered file the folder holds unchanged.
     Same,
     /// What the folder holds (none when missing), and what rendering produced.
-    Rendered(Option<Vec<u8>>, &'a [u8]),
+    Rendered(Option<Vec<u8>>, Vec<u8>),
     Extra,
     /// A symbolic link where a rendered file, or a folder of one, belongs.
     Link,
@@ -311,6 +364,28 @@ mod tests {
         assert_eq!(missing.kind(), ErrorKind::NotFound);
     }
 
+    /// A streamed render gives a shared artifact once per target: it is compared once,
+    /// and counted once.
+    #[test]
+    fn a_path_given_again_is_compared_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        fs::write(out.join("a.json"), "a\n").unwrap();
+        let mut comparison = Comparison::new(out);
+        for bytes in ["a\n", "a\n", "changed\n"] {
+            comparison.add("a.json".into(), bytes.into()).unwrap();
+        }
+        comparison.add("b.json".into(), "b\n".into()).unwrap();
+        let report = comparison.finish(true, &Redactor::new([], [])).unwrap();
+        assert_eq!((report.compared, report.drifted), (2, 1));
+        assert!(
+            report.diff.contains("+++ b.json (rendered)"),
+            "{}",
+            report.diff
+        );
+        assert!(!report.diff.contains("changed"), "{}", report.diff);
+    }
+
     fn file(path: &str, text: &str) -> OutputFile {
         OutputFile {
             path: path.into(),
@@ -334,7 +409,7 @@ mod tests {
             file("blob.tar.gz", "\u{0}"),
         ];
         let r = Redactor::new([], []);
-        let report = compare(out, &files, true, &r).unwrap();
+        let report = compare(out, files.to_vec(), true, &r).unwrap();
         let o = out.display();
         assert_eq!(
             report.diff,
@@ -346,7 +421,7 @@ mod tests {
             )
         );
         assert_eq!((report.drifted, report.compared), (4, 4));
-        let named = compare(out, &files[..1], false, &r).unwrap();
+        let named = compare(out, files[..1].to_vec(), false, &r).unwrap();
         assert_eq!(
             named,
             Report {

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, sync_channel};
 
 use super::{BATCH, RenderedTarget, Resolver, Shared, picked, render_target};
-use crate::credentials::EnvLookup;
+use crate::credentials::{EnvLookup, RegistryCredential};
 use crate::inventory::{self, Advice, Inventory, Streamed, Target, Warning};
 use crate::{Error, render};
 
@@ -31,18 +31,31 @@ pub fn render_streamed(
     env: EnvLookup,
     options: &render::Options,
     stage: &mut dyn Stage,
-) -> Option<(Vec<Warning>, Result<(), Error>)> {
+) -> Option<StreamedRender> {
     std::thread::scope(|scope| {
         // Bounded: a reader ahead of rendering waits instead of holding the fleet.
         let (send, received) = sync_channel(BATCH);
         let reader = scope
             .spawn(move || inventory::stream(path, advice, &mut |item| send.send(item).is_ok()));
-        let rendered = render_received(received, env, options, stage);
+        let (outcome, credentials) = render_received(received, env, options, stage);
         let warnings = reader
             .join()
             .expect("reading the inventory does not panic")?;
-        Some((warnings, rendered))
+        Some(StreamedRender {
+            warnings,
+            outcome,
+            credentials,
+        })
     })
+}
+
+/// How a streamed render of a valid inventory went.
+pub struct StreamedRender {
+    pub warnings: Vec<Warning>,
+    pub outcome: Result<(), Error>,
+    /// Each registry the targets used, once, with its secrets resolved: what a
+    /// `--check` diff must redact.
+    pub credentials: Vec<RegistryCredential>,
 }
 
 /// Renders and stages what the reader sends until it ends. After a failure it goes on
@@ -54,13 +67,15 @@ fn render_received(
     env: EnvLookup,
     options: &render::Options,
     stage: &mut dyn Stage,
-) -> Result<(), Error> {
+) -> (Result<(), Error>, Vec<RegistryCredential>) {
     let Ok(Streamed::Head(head)) = received.recv() else {
         // The reader stopped before its first target: its outcome says why.
-        return Ok(());
+        return (Ok(()), Vec::new());
     };
     // Dropping the receiver stops the reader at its next target.
-    stage.begin(&head)?;
+    if let Err(e) = stage.begin(&head) {
+        return (Err(e), Vec::new());
+    }
     let mut resolver = Resolver::new(&head, env);
     let template_env = render::environment();
     // Only worth keeping from the second target on: a lone target would hold its
@@ -96,5 +111,6 @@ fn render_received(
             failed = Some(e);
         }
     }
-    failed.map_or(Ok(()), Err)
+    let credentials = resolver.cache.into_iter().flatten().collect();
+    (failed.map_or(Ok(()), Err), credentials)
 }
