@@ -267,32 +267,41 @@ fn render_fleet(
     pretty: bool,
     env: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<Option<usize>, Error> {
-    let options = crate::render::Options {
-        pretty,
-        ..Default::default()
-    };
     let mut staging = Staging {
         out_dir,
         writer: None,
+    };
+    let streamed = render_streamed(inventory, pretty, env, &mut staging);
+    let (Some(streamed), Some(writer)) = (streamed, staging.writer) else {
+        return Ok(None);
+    };
+    streamed.outcome?;
+    Ok(Some(writer.commit()?))
+}
+
+/// Renders every target into `stage` as the inventory is read, and prints the
+/// inventory's warnings; `None` when it must be done the whole way.
+fn render_streamed(
+    inventory: &Path,
+    pretty: bool,
+    env: &dyn Fn(&str) -> Option<OsString>,
+    stage: &mut dyn crate::pipeline::Stage,
+) -> Option<StreamedRender> {
+    let options = crate::render::Options {
+        pretty,
+        ..Default::default()
     };
     let streamed = crate::pipeline::render_streamed(
         inventory,
         inventory::Advice::Shown,
         env,
         &options,
-        &mut staging,
-    );
-    let (Some(streamed), Some(writer)) = (streamed, staging.writer) else {
-        return Ok(None);
-    };
-    let StreamedRender {
-        warnings, outcome, ..
-    } = streamed;
-    for warning in &warnings {
+        stage,
+    )?;
+    for warning in &streamed.warnings {
         eprintln!("warning: {warning}");
     }
-    outcome?;
-    Ok(Some(writer.commit()?))
+    Some(streamed)
 }
 
 /// `render --check` of every target, each compared as soon as it is rendered
@@ -304,21 +313,8 @@ fn check_fleet(
     pretty: bool,
     env: &dyn Fn(&str) -> Option<OsString>,
 ) -> Option<Result<(), Error>> {
-    let options = crate::render::Options {
-        pretty,
-        ..Default::default()
-    };
     let mut comparing = Comparing(output::check::Comparison::new(out_dir));
-    let streamed = crate::pipeline::render_streamed(
-        inventory,
-        inventory::Advice::Shown,
-        env,
-        &options,
-        &mut comparing,
-    )?;
-    for warning in &streamed.warnings {
-        eprintln!("warning: {warning}");
-    }
+    let streamed = render_streamed(inventory, pretty, env, &mut comparing)?;
     let checked = streamed.outcome.and_then(|()| {
         let redactor = redactor_for(&streamed.credentials);
         show_report(out_dir, comparing.0.finish(true, &redactor)?)
